@@ -1,0 +1,87 @@
+"""What every dataset module provides: its metadata and a builder of llm-jp-eval's train/dev/test splits.
+
+A dataset module (one per upstream source) defines ``DATASETS: list[DatasetInfo]``; the registry
+(:mod:`lm_eval_jaster.registry`) discovers them. ``build(files)`` receives a :class:`RawFiles` for the
+module's source and returns ``{"train": [...], "dev": [...], "test": [...]}`` of :class:`Sample`, in
+exactly the order llm-jp-eval writes them.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, TypeVar
+
+SPLITS = ("train", "dev", "test")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Sample:
+    input: str
+    output: str
+
+
+Splits = dict[str, list[Sample]]
+
+
+class RawFiles(Protocol):
+    """Verified access to one source's upstream files, addressed by their upstream relative path."""
+
+    source: str
+
+    def path(self, upstream_path: str) -> Path: ...
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str  # llm-jp-eval's data_name, e.g. "jamp"; the task is "jaster_<name>"
+    category: str  # key of lm_eval_jaster.registry.CATEGORIES
+    instruction: str
+    output_length: int
+    metrics: tuple[str, ...]  # llm-jp-eval metric names, key metric first
+    source: str  # folder of the raw-data mirror and key in manifest.tsv
+    license: str
+    homepage: str
+    build: Callable[[RawFiles], Splits] = field(repr=False, compare=False)
+    published_dev_sha256: str | None = None  # llm-jp/scripts v1.4.1 sha256sums.csv (spec §9)
+
+    @property
+    def task_name(self) -> str:
+        return f"jaster_{self.name.replace('-', '_')}"
+
+    @property
+    def key_metric(self) -> str:
+        return self.metrics[0]
+
+
+def seeded_shuffle(items: list[T], rng: random.Random | None = None) -> list[T]:
+    """``random.seed(42); random.shuffle(items)`` as llm-jp-eval does, without touching global state."""
+    (rng or random.Random(42)).shuffle(items)
+    return items
+
+
+def split_train_dev(samples: list[Sample], ratio: float = 0.9) -> tuple[list[Sample], list[Sample]]:
+    """llm-jp-eval's shuffle-then-cut: ``[:int(n*ratio)]`` train, the rest dev."""
+    seeded_shuffle(samples)
+    cut = int(len(samples) * ratio)
+    return samples[:cut], samples[cut:]
+
+
+def nli_input(premise: str, hypothesis: str) -> str:
+    return f"前提：{premise}\n仮説：{hypothesis}"
+
+
+class MalformedRecordError(ValueError):
+    """A raw record that llm-jp-eval would not skip could not be parsed."""
+
+    def __init__(self, file: Path | str, location: str | int, problem: str):
+        where = f"line {location}" if isinstance(location, int) else str(location)
+        super().__init__(f"{file}: {where}: {problem}. The file may be corrupted; delete it from the cache "
+                         f"(or restore it in JASTER_DATA_DIR) and retry.")
+
+
+def require_columns(row: Sequence[str], n: int, file: Path | str, line_no: int) -> None:
+    if len(row) < n:
+        raise MalformedRecordError(file, line_no, f"expected at least {n} tab-separated columns, got {len(row)}")

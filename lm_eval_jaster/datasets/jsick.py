@@ -1,0 +1,41 @@
+"""JSICK: Japanese SICK (verypluming/JSICK), CC BY-SA 4.0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lm_eval_jaster.datasets.base import (DatasetInfo, RawFiles, Sample, Splits, nli_input, require_columns,
+                                          split_train_dev)
+
+
+def _read_tsv(path: Path) -> list[Sample]:
+    samples = []
+    with path.open(encoding="utf-8") as f:
+        next(f)  # header
+        for line_no, line in enumerate(f, start=2):
+            row = line.split("\t")
+            require_columns(row, 11, path, line_no)
+            # sentence_A_Ja, sentence_B_Ja, entailment_label_Ja
+            samples.append(Sample(nli_input(row[8], row[9]), row[10]))
+    return samples
+
+
+def build(files: RawFiles) -> Splits:
+    train, dev = split_train_dev(_read_tsv(files.path("jsick/train.tsv")))
+    return {"train": train, "dev": dev, "test": _read_tsv(files.path("jsick/test.tsv"))}
+
+
+DATASETS = [
+    DatasetInfo(
+        name="jsick",
+        category="NLI",
+        instruction='前提と仮説の関係をentailment、contradiction、neutralの中から回答してください。それ以外には何も含めないことを厳守してください。\n\n制約：\n- 前提が真であるとき仮説が必ず真になる場合はentailmentと出力\n- 前提が真であるとき仮説が必ず偽になる場合はcontradictionと出力\n- そのいずれでもない場合はneutralと出力',
+        output_length=3,
+        metrics=("exact_match",),
+        source="jsick",
+        license="CC BY-SA 4.0",
+        homepage="https://github.com/verypluming/JSICK",
+        build=build,
+        published_dev_sha256="bd4291ab4b325654ec8e1b9f2f4d69f6508b7d071d4da41b7cafc9eeb297f33e",
+    )
+]

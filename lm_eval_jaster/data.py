@@ -1,0 +1,108 @@
+"""Built splits: build once from the raw files, cache as JSON, hand to lm-eval through ``custom_dataset``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from lm_eval_jaster.datasets.base import SPLITS, DatasetInfo, Sample, Splits
+from lm_eval_jaster.registry import get_dataset
+from lm_eval_jaster.sources import SourceFiles, cache_root
+
+logger = logging.getLogger("lm_eval_jaster")
+
+# Bump whenever a builder's output can change: cached splits of older formats are never read.
+DATA_FORMAT_VERSION = 1
+SPLIT_ENV = "JASTER_SPLIT"
+DEFAULT_EVAL_SPLIT = "dev"  # llm-jp-eval's default data_type
+
+
+def split_cache_path(name: str) -> Path:
+    return cache_root() / "splits" / f"v{DATA_FORMAT_VERSION}" / f"{name}.json"
+
+
+def _read_cache(path: Path) -> Splits | None:
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        if payload.get("format") != DATA_FORMAT_VERSION:
+            return None
+        return {split: [Sample(*pair) for pair in payload["splits"][split]] for split in SPLITS}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        logger.warning("Ignoring an unreadable cached split file %s (%s); rebuilding.", path, e)
+        return None
+
+
+def _write_cache(path: Path, name: str, splits: Splits) -> None:
+    payload = {"format": DATA_FORMAT_VERSION, "dataset": name,
+               "splits": {split: [[s.input, s.output] for s in splits[split]] for split in SPLITS}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, ensure_ascii=False)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def build_splits(info: DatasetInfo | str, data_dir: str | os.PathLike | None = None, use_cache: bool = True) -> Splits:
+    """train/dev/test exactly as llm-jp-eval writes them; served from the cache when already built."""
+    info = get_dataset(info) if isinstance(info, str) else info
+    cache_path = split_cache_path(info.name)
+    if use_cache and (cached := _read_cache(cache_path)) is not None:
+        return cached
+    started = time.perf_counter()
+    logger.info("Building Jaster dataset %s from its upstream files ...", info.name)
+    splits = info.build(SourceFiles(info.source, data_dir))
+    missing = [s for s in SPLITS if s not in splits]
+    if missing:
+        raise RuntimeError(f"builder of {info.name} returned no {missing} split")
+    logger.info("Built %s (%s) in %.1f s", info.name,
+                ", ".join(f"{s} {len(splits[s])}" for s in SPLITS), time.perf_counter() - started)
+    if use_cache:
+        try:
+            _write_cache(cache_path, info.name, splits)
+        except OSError as e:
+            logger.warning("Could not cache the built splits of %s at %s (%s); they will be rebuilt next time.",
+                           info.name, cache_path, e)
+    return splits
+
+
+def resolve_eval_split(jaster_split: str | None = None) -> str:
+    split = jaster_split or os.environ.get(SPLIT_ENV) or DEFAULT_EVAL_SPLIT
+    if split not in ("dev", "test"):
+        raise ValueError(f"jaster_split must be 'dev' or 'test' (llm-jp-eval's data_type), got {split!r}")
+    return split
+
+
+def load_jaster(jaster_dataset: str, jaster_data_dir: str | None = None, jaster_split: str | None = None,
+                **_ignored: Any):
+    """lm-eval ``custom_dataset`` hook: ``train`` (few-shot pool), ``dev``, ``test`` and ``eval`` (the split scored).
+
+    lm-eval passes the task metadata, every ``--model_args`` key and every ``--metadata`` key here, hence
+    ``**_ignored``. ``--metadata '{"jaster_split": "test", "jaster_data_dir": "/mirror"}'`` are ours.
+    """
+    import datasets  # heavy; only when a task is built
+
+    info = get_dataset(jaster_dataset)
+    splits = build_splits(info, jaster_data_dir)
+    eval_split = resolve_eval_split(jaster_split)
+
+    def to_dataset(samples: list[Sample], split: str):
+        return datasets.Dataset.from_dict({
+            "input": [s.input for s in samples],
+            "output": [s.output for s in samples],
+            "instruction": [info.instruction] * len(samples),
+            "split": [split] * len(samples),
+        })
+
+    built = {split: to_dataset(splits[split], split) for split in SPLITS}
+    built["eval"] = built[eval_split]
+    return datasets.DatasetDict(built)

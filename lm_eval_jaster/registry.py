@@ -1,0 +1,61 @@
+"""All Jaster datasets and categories. Datasets are discovered from the modules of lm_eval_jaster.datasets."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from dataclasses import dataclass
+
+from lm_eval_jaster import datasets as _datasets_pkg
+from lm_eval_jaster.datasets.base import DatasetInfo
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    title: str
+    in_avg: bool  # counted in llm-jp-eval's AVG
+
+    @property
+    def group_name(self) -> str:
+        return f"jaster_{self.name.lower()}"
+
+
+# llm-jp-eval's categories in its own order; STS is reported but never averaged (spec §5).
+CATEGORIES: dict[str, Category] = {c.name: c for c in [
+    Category("NLI", "Natural Language Inference", True),
+    Category("QA", "Question Answering", True),
+    Category("RC", "Reading Comprehension", True),
+    Category("MC", "Multiple-Choice question answering", True),
+    Category("EL", "Entity Linking", True),
+    Category("FA", "Fundamental Analysis", True),
+    Category("MR", "Mathematical Reasoning", True),
+    Category("STS", "Semantic Textual Similarity (not in AVG)", False),
+]}
+
+
+@functools.lru_cache(maxsize=1)
+def all_datasets() -> dict[str, DatasetInfo]:
+    """name → DatasetInfo for every module in lm_eval_jaster.datasets that defines DATASETS."""
+    found: dict[str, DatasetInfo] = {}
+    for module_info in pkgutil.iter_modules(_datasets_pkg.__path__):
+        module = importlib.import_module(f"{_datasets_pkg.__name__}.{module_info.name}")
+        for info in getattr(module, "DATASETS", []):
+            if info.name in found:
+                raise RuntimeError(f"dataset {info.name!r} defined twice")
+            if info.category not in CATEGORIES:
+                raise RuntimeError(f"dataset {info.name!r}: unknown category {info.category!r}")
+            found[info.name] = info
+    return dict(sorted(found.items(), key=lambda kv: (list(CATEGORIES).index(kv[1].category), kv[0])))
+
+
+def get_dataset(name: str) -> DatasetInfo:
+    datasets = all_datasets()
+    if name not in datasets:
+        raise KeyError(f"unknown Jaster dataset {name!r}; known: {', '.join(datasets)}")
+    return datasets[name]
+
+
+def dataset_for_task(task_name: str) -> DatasetInfo | None:
+    return {info.task_name: info for info in all_datasets().values()}.get(task_name)

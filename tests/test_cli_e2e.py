@@ -1,0 +1,182 @@
+"""End to end: lm-eval-jaster (= lm_eval + our tasks) on jaster_all with --model dummy and a tiny HF model."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lm_eval_jaster import TASKS_DIR, cli
+from lm_eval_jaster.data import build_splits
+from lm_eval_jaster.registry import CATEGORIES, all_datasets
+from reference import llm_jp_eval_prompt
+from tiny_model import build_tiny_model
+
+CATEGORY_GROUPS = {c.group_name for c in CATEGORIES.values()}
+
+
+def _strict_json(line: str):
+    def reject(constant):
+        raise ValueError(f"non-JSON constant {constant} in a samples file")
+    return json.loads(line, parse_constant=reject)
+
+
+def _run(args: list[str], capsys) -> str:
+    cli.main(args)
+    return capsys.readouterr().out
+
+
+def _load_run(output_path: Path) -> tuple[dict, dict, dict[str, list[dict]]]:
+    results_files = sorted(output_path.glob("*/results_*.json"))
+    assert len(results_files) == 1, results_files
+    results = json.loads(results_files[0].read_text(encoding="utf-8"))
+    scores_file = results_files[0].with_name(results_files[0].name.replace("results_", "jaster_scores_"))
+    scores = json.loads(scores_file.read_text(encoding="utf-8"))
+    samples = {}
+    for path in results_files[0].parent.glob("samples_*.jsonl"):
+        task = path.name[len("samples_"):].rsplit("_", 1)[0]
+        samples[task] = [_strict_json(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return results, scores, samples
+
+
+def _check_results_and_table(results: dict, scores: dict, num_fewshot: int) -> None:
+    datasets = all_datasets()
+    task_results = results["results"]
+    for info in datasets.values():
+        row = task_results[info.task_name]
+        for metric in (*info.metrics, "score"):
+            value = row[f"{metric},llm-jp-eval"]
+            low = -1.0 if metric in ("pearson", "spearman") or info.key_metric == "pearson" else 0.0
+            assert low <= value <= 1.0, (info.task_name, metric, value)
+        assert row["score,llm-jp-eval"] == row[f"{info.key_metric},llm-jp-eval"]
+        assert results["n-shot"][info.task_name] == num_fewshot
+        assert results["configs"][info.task_name]["generation_kwargs"]["max_gen_toks"] == info.output_length
+    for group in CATEGORY_GROUPS:
+        members = [i for i in datasets.values() if CATEGORIES[i.category].group_name == group]
+        expected = sum(task_results[i.task_name]["score,llm-jp-eval"] for i in members) / len(members)
+        assert task_results[group]["score,llm-jp-eval"] == pytest.approx(expected)
+    # The llm-jp-eval table, recomputed here from the results: category means, AVG without STS.
+    assert set(scores["datasets"]) == set(datasets)
+    category_means = {}
+    for name, category in CATEGORIES.items():
+        values = [task_results[i.task_name][f"{i.key_metric},llm-jp-eval"] for i in datasets.values() if i.category == name]
+        category_means[name] = sum(values) / len(values)
+        assert scores["categories"][name] == pytest.approx(category_means[name])
+    averaged = [n for n, c in CATEGORIES.items() if c.in_avg]
+    assert scores["avg_categories"] == averaged and "STS" not in averaged
+    assert scores["AVG"] == pytest.approx(sum(category_means[n] for n in averaged) / len(averaged))
+    assert scores["missing_categories"] == []
+    assert scores["split"] == "dev"
+
+
+def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int) -> None:
+    for info in all_datasets().values():
+        rows = samples[info.task_name]
+        splits = build_splits(info)
+        assert len(rows) == min(limit, len(splits["dev"]))  # one line per doc: a single filter pipeline
+        shots = [(s.input, s.output) for s in splits["train"][:num_fewshot]]
+        for row in rows:
+            assert row["filter"] == "llm-jp-eval"
+            assert row["doc"]["input"] == splits["dev"][row["doc_id"]].input
+            prompt = row["arguments"]["gen_args_0"]["arg_0"]
+            assert prompt == llm_jp_eval_prompt(info.instruction, shots, row["doc"]["input"])
+            assert row["arguments"]["gen_args_0"]["arg_1"]["until"] == ["\n\n"]
+            assert row["target"] == row["doc"]["output"]
+
+
+def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
+    out = _run(["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all", "--limit", "3",
+                "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
+    results, scores, samples = _load_run(tmp_path / "out")
+    _check_results_and_table(results, scores, num_fewshot=4)
+    _check_samples(samples, limit=3, num_fewshot=4)
+    assert all(row["resps"] == [["lol"]] and row["filtered_resps"] == ["lol"] for rows in samples.values() for row in rows)
+    assert "| **AVG** | NLI, QA, RC, MC, EL, FA, MR |" in out
+    assert "llm-jp-eval scores written to" in out
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-llama-ja")
+
+
+def test_jaster_all_with_tiny_hf_model(jaster_env, tiny_model, tmp_path, capsys):
+    out = _run(["--model", "hf", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu",
+                "--batch_size", "8", "--tasks", "jaster_all", "--limit", "2", "--num_fewshot", "0",
+                "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
+    results, scores, samples = _load_run(tmp_path / "out")
+    _check_results_and_table(results, scores, num_fewshot=0)
+    _check_samples(samples, limit=2, num_fewshot=0)
+    for rows in samples.values():
+        for row in rows:
+            raw = row["resps"][0][0]
+            assert "\n\n" not in raw  # generation stops at llm-jp-eval's cut
+            assert isinstance(row["score"], float) or isinstance(row["score"], list)
+    assert "| **AVG** |" in out
+
+
+def test_user_include_path_still_works(jaster_env, tmp_path, capsys):
+    own = tmp_path / "own_tasks"
+    own.mkdir()
+    (own / "my_data.py").write_text(
+        "import datasets\n"
+        "def load(**kwargs):\n"
+        "    return {'test': datasets.Dataset.from_list([{'q': '1+1=', 'a': '2'}, {'q': '2+2=', 'a': '4'}])}\n",
+        encoding="utf-8")
+    (own / "my_task.yaml").write_text(
+        "task: my_own_task\ncustom_dataset: !function my_data.load\noutput_type: generate_until\ntest_split: test\n"
+        "doc_to_text: '{{q}}'\ndoc_to_target: a\ngeneration_kwargs: {until: ['\\n'], max_gen_toks: 2}\n"
+        "metric_list: [{metric: exact_match, aggregation: mean, higher_is_better: true}]\nmetadata: {version: 0}\n",
+        encoding="utf-8")
+    _run(["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_jemhopqa,my_own_task",
+          "--include_path", str(own), "--limit", "2", "--output_path", str(tmp_path / "out")], capsys)
+    results, scores, _ = _load_run(tmp_path / "out")
+    assert {"jaster_jemhopqa", "my_own_task"} <= set(results["results"])
+    assert set(scores["datasets"]) == {"jemhopqa"}
+    assert scores["missing_categories"]  # partial run: flagged, not silently averaged as complete
+
+
+def _env(jaster_env) -> dict[str, str]:
+    return {**os.environ, "JASTER_DATA_DIR": str(jaster_env), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def test_tasks_dir_command_and_plain_lm_eval(jaster_env, tmp_path):
+    printed = subprocess.run([sys.executable, "-m", "lm_eval_jaster", "tasks-dir"], check=True, capture_output=True,
+                             text=True, env=_env(jaster_env)).stdout.strip()
+    assert Path(printed) == TASKS_DIR and (TASKS_DIR / "_jaster_all.yaml").is_file()
+    lm_eval = Path(sys.executable).with_name("lm_eval")
+    run = subprocess.run([str(lm_eval), "--model", "dummy", "--model_args", "pretrained=dummy", "--tasks",
+                          "jaster_jemhopqa", "--include_path", printed, "--limit", "2", "--output_path",
+                          str(tmp_path / "out")], capture_output=True, text=True, env=_env(jaster_env), timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "jaster_jemhopqa" in run.stdout and "char_f1" in run.stdout
+    results_file = next((tmp_path / "out").glob("*/results_*.json"))
+    scored = subprocess.run([sys.executable, "-m", "lm_eval_jaster", "scores", str(results_file)], check=True,
+                            capture_output=True, text=True, env=_env(jaster_env)).stdout
+    assert "| QA | jemhopqa | char_f1 |" in scored
+
+
+def test_scores_table_by_hand():
+    from lm_eval_jaster.scores import compute_scores, format_table
+
+    f = "llm-jp-eval"
+    results = {"results": {
+        "jaster_jamp": {f"exact_match,{f}": 0.5}, "jaster_janli": {f"exact_match,{f}": 1.0},
+        "jaster_jemhopqa": {f"char_f1,{f}": 0.3},
+        "jaster_jsts": {f"pearson,{f}": 0.9, f"spearman,{f}": 0.8},
+        "jaster_mawps": {f"exact_match,{f}": float("nan")},
+    }, "config": {"limit": 100}}
+    scores = compute_scores(results)
+    assert scores["categories"] == {"NLI": 0.75, "QA": 0.3, "MR": 0.0, "STS": 0.9}
+    assert scores["AVG"] == pytest.approx((0.75 + 0.3 + 0.0) / 3)  # STS shown, not averaged; NaN → 0 as llm-jp-eval
+    assert not math.isnan(scores["AVG"])
+    assert scores["missing_categories"] == ["RC", "MC", "EL", "FA"]
+    table = format_table(scores)
+    assert "| **STS** (not in AVG) | | mean | **0.9000** |" in table
+    assert "| **AVG** | NLI, QA, MR | mean of categories | **0.3500** |" in table
+    assert compute_scores({"results": {"arc_easy": {"acc,none": 0.5}}}) is None

@@ -52,5 +52,6 @@ DATASETS = [
         homepage="https://github.com/chakki-works/chABSA-dataset",
         build=build,
         published_dev_sha256="a04db94fd91894ed48593d2824b70fed9a241fd7e81aea854a8d32af1389a592",
+        answer_format="pairs",
     )
 ]

@@ -36,5 +36,7 @@ DATASETS = [
         homepage="https://github.com/tomo-ut/temporalNLI_dataset",
         build=build,
         published_dev_sha256="bee9d6124ccc20b02e2dc42b75c0548f9caf0a8c88af164ee726eebdb28c17cc",
+        answer_format="label",
+        labels=("entailment", "contradiction", "neutral"),
     )
 ]

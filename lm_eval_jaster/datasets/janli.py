@@ -33,5 +33,7 @@ DATASETS = [
         homepage="https://github.com/verypluming/JaNLI",
         build=build,
         published_dev_sha256="9d6694bebbe78c5c02b4fd5da8af930c03cb65d7766042cfe5cad9031a9ce6ef",
+        answer_format="label",
+        labels=("entailment", "non-entailment"),
     )
 ]

@@ -82,6 +82,8 @@ DATASETS = [
         homepage=HOMEPAGE,
         build=_lines_builder("datasets/jnli-v1.1", _jnli),
         published_dev_sha256="d40257164b1bf2eaeae370c9879819ff5509964ea116ee4148dca062a9c02e0f",
+        answer_format="label",
+        labels=("entailment", "contradiction", "neutral"),
     ),
     DatasetInfo(
         name="jsquad",
@@ -106,6 +108,7 @@ DATASETS = [
         homepage=HOMEPAGE,
         build=_lines_builder("datasets/jcommonsenseqa-v1.1", _jcommonsenseqa),
         published_dev_sha256="ac30df014eee8d24d62a5e1fbd4ed1e3b5d76bffb836ffb4c9fa59e72a056591",
+        answer_format="choice",
     ),
     DatasetInfo(
         name="jsts",
@@ -118,5 +121,6 @@ DATASETS = [
         homepage=HOMEPAGE,
         build=_lines_builder("datasets/jsts-v1.1", _jsts),
         published_dev_sha256="e17f77bdd3ffc3cccf4b3a1af8a1463b8cae260ba8c607188b8e4b45f468806e",
+        answer_format="number",
     ),
 ]

@@ -44,5 +44,7 @@ DATASETS = [
         homepage="https://github.com/DaisukeBekki/JSeM",
         build=build,
         published_dev_sha256="a5bb328dfbe008cdd2595cdaa2cacfb17086506ba1776ec01cbb8cc002d7f329",
+        answer_format="label",
+        labels=("yes", "no", "unknown", "undef"),
     )
 ]

@@ -37,5 +37,7 @@ DATASETS = [
         homepage="https://github.com/verypluming/JSICK",
         build=build,
         published_dev_sha256="bd4291ab4b325654ec8e1b9f2f4d69f6508b7d071d4da41b7cafc9eeb297f33e",
+        answer_format="label",
+        labels=("entailment", "contradiction", "neutral"),
     )
 ]

@@ -50,5 +50,6 @@ DATASETS = [
         homepage="https://github.com/nlp-waseda/chain-of-thought-ja-dataset",
         build=build,
         published_dev_sha256="b9c26eb7e2daa3ed53b5f174651bec44ed74f45799e81bb12f448046d4e04052",
+        answer_format="number",
     )
 ]

@@ -306,6 +306,7 @@ def _info(name: str, instruction: str, output_length: int, metric: str, sha256: 
         homepage=HOMEPAGE,
         build=_builder(name),
         published_dev_sha256=sha256,
+        answer_format="reading" if metric == "char_f1" else "lines",
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from lm_eval_jaster import TASKS_DIR
 
-logger = logging.getLogger("lm_eval_jaster")
+logger = logging.getLogger("lm_eval.jaster")
 OWN_COMMANDS = ("export", "scores", "tasks-dir")
 _captured_scores: list[dict[str, Any]] = []
 

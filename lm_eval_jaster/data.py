@@ -14,7 +14,7 @@ from lm_eval_jaster.datasets.base import SPLITS, DatasetInfo, Sample, Splits
 from lm_eval_jaster.registry import get_dataset
 from lm_eval_jaster.sources import SourceFiles, cache_root
 
-logger = logging.getLogger("lm_eval_jaster")
+logger = logging.getLogger("lm_eval.jaster")
 
 # Bump whenever a builder's output can change: cached splits of older formats are never read.
 DATA_FORMAT_VERSION = 1

@@ -19,7 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-logger = logging.getLogger("lm_eval_jaster")
+logger = logging.getLogger("lm_eval.jaster")
 
 MANIFEST_PATH = Path(__file__).with_name("manifest.tsv")
 DATA_DIR_ENV = "JASTER_DATA_DIR"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ from typing import Any
 
 from lm_eval_jaster.datasets.base import SPLITS, DatasetInfo, Sample, Splits
 from lm_eval_jaster.registry import get_dataset
-from lm_eval_jaster.sources import SourceFiles, cache_root
+from lm_eval_jaster.sources import CacheNotWritableError, SourceFiles, cache_lock, cache_root
 
 logger = logging.getLogger("lm_eval.jaster")
 
@@ -26,27 +27,38 @@ def split_cache_path(name: str) -> Path:
     return cache_root() / "splits" / f"v{DATA_FORMAT_VERSION}" / f"{name}.json"
 
 
+def _splits_json(splits_payload: dict) -> str:
+    return json.dumps(splits_payload, ensure_ascii=False, separators=(",", ":"))
+
+
 def _read_cache(path: Path) -> Splits | None:
+    """The cached splits, or None when absent, of another format, unreadable or failing their checksum."""
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
         if payload.get("format") != DATA_FORMAT_VERSION:
             return None
+        digest = hashlib.sha256(_splits_json(payload["splits"]).encode("utf-8")).hexdigest()
+        if digest != payload["sha256"]:
+            raise ValueError("checksum mismatch")
         return {split: [Sample(*pair) for pair in payload["splits"][split]] for split in SPLITS}
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        logger.warning("Ignoring an unreadable cached split file %s (%s); rebuilding.", path, e)
+        logger.warning("Ignoring a corrupted cached split file %s (%s); rebuilding it.", path, e)
         return None
 
 
 def _write_cache(path: Path, name: str, splits: Splits) -> None:
-    payload = {"format": DATA_FORMAT_VERSION, "dataset": name,
-               "splits": {split: [[s.input, s.output] for s in splits[split]] for split in SPLITS}}
+    """Atomic write: a temporary file in the same folder, renamed when complete."""
+    splits_json = _splits_json({split: [[s.input, s.output] for s in splits[split]] for split in SPLITS})
+    digest = hashlib.sha256(splits_json.encode("utf-8")).hexdigest()
+    text = (f'{{"format":{DATA_FORMAT_VERSION},"dataset":{json.dumps(name)},"sha256":"{digest}",'
+            f'"splits":{splits_json}}}')
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, ensure_ascii=False)
+            f.write(text)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -55,9 +67,30 @@ def _write_cache(path: Path, name: str, splits: Splits) -> None:
 def build_splits(info: DatasetInfo | str, data_dir: str | os.PathLike | None = None, use_cache: bool = True) -> Splits:
     """train/dev/test exactly as llm-jp-eval writes them; served from the cache when already built."""
     info = get_dataset(info) if isinstance(info, str) else info
+    if not use_cache:
+        return _build(info, data_dir)
     cache_path = split_cache_path(info.name)
-    if use_cache and (cached := _read_cache(cache_path)) is not None:
+    if (cached := _read_cache(cache_path)) is not None:
         return cached
+    try:
+        with cache_lock(f"splits/{info.name}"):
+            if (cached := _read_cache(cache_path)) is not None:  # built by another process while we waited
+                return cached
+            splits = _build(info, data_dir)
+            try:
+                _write_cache(cache_path, info.name, splits)
+            except OSError as e:
+                logger.warning("Could not cache the built splits of %s at %s (%s); they will be rebuilt next time.",
+                               info.name, cache_path, e)
+            return splits
+    except CacheNotWritableError as e:
+        if data_dir is None and not os.environ.get("JASTER_DATA_DIR"):
+            raise  # downloads need a writable cache
+        logger.warning("%s Building %s without caching.", e, info.name)
+        return _build(info, data_dir)
+
+
+def _build(info: DatasetInfo, data_dir: str | os.PathLike | None) -> Splits:
     started = time.perf_counter()
     logger.info("Building Jaster dataset %s from its upstream files ...", info.name)
     splits = info.build(SourceFiles(info.source, data_dir))
@@ -66,12 +99,6 @@ def build_splits(info: DatasetInfo | str, data_dir: str | os.PathLike | None = N
         raise RuntimeError(f"builder of {info.name} returned no {missing} split")
     logger.info("Built %s (%s) in %.1f s", info.name,
                 ", ".join(f"{s} {len(splits[s])}" for s in SPLITS), time.perf_counter() - started)
-    if use_cache:
-        try:
-            _write_cache(cache_path, info.name, splits)
-        except OSError as e:
-            logger.warning("Could not cache the built splits of %s at %s (%s); they will be rebuilt next time.",
-                           info.name, cache_path, e)
     return splits
 
 

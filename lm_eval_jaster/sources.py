@@ -7,6 +7,7 @@ that is renamed into the cache only once verified, so the cache never holds a pa
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import hashlib
@@ -18,6 +19,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
+
+from filelock import FileLock
 
 logger = logging.getLogger("lm_eval.jaster")
 
@@ -112,6 +116,31 @@ def verify(path: Path, entry: FileEntry) -> None:
                              f"This is not the file llm-jp-eval uses ({entry.url}). Replace it with that file.")
 
 
+class CacheNotWritableError(JasterDataError):
+    pass
+
+
+@contextlib.contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """Inter-process lock ``<cache>/locks/<name>.lock``: one process builds or downloads, the others wait and reuse.
+
+    Raises CacheNotWritableError when the cache folder cannot be written.
+    """
+    lock_path = cache_root() / "locks" / f"{name}.lock"
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(lock_path))
+        lock.acquire()
+    except OSError as e:
+        raise CacheNotWritableError(
+            f"The Jaster cache folder {cache_root()} is not writable ({e}). Set {CACHE_DIR_ENV} to a writable folder, "
+            f"or {DATA_DIR_ENV} to a local mirror of the raw files.") from e
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class SourceFiles:
     """RawFiles for one source: from a local mirror (``<data_dir>/<source>/<upstream_path>``) or downloaded."""
 
@@ -140,15 +169,24 @@ class SourceFiles:
             verify(local, entry)
             return local
         cached = cache_root() / "raw" / self.source / upstream_path
-        if cached.is_file():
-            try:
-                verify(cached, entry)
-                return cached
-            except IntegrityError as e:
-                logger.warning("Discarding a corrupted cached file and downloading it again: %s", e)
-                cached.unlink()
-        download(entry, cached)
+        if self._cached_and_valid(cached, entry):
+            return cached
+        with cache_lock(f"raw/{self.source}/{upstream_path}"):
+            if not self._cached_and_valid(cached, entry):  # another process may have fetched it meanwhile
+                download(entry, cached)
         return cached
+
+    @staticmethod
+    def _cached_and_valid(cached: Path, entry: FileEntry) -> bool:
+        if not cached.is_file():
+            return False
+        try:
+            verify(cached, entry)
+            return True
+        except IntegrityError as e:
+            logger.warning("Discarding a corrupted cached file (it will be downloaded again): %s", e)
+            cached.unlink(missing_ok=True)
+            return False
 
 
 def download(entry: FileEntry, dest: Path) -> None:

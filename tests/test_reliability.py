@@ -1,0 +1,140 @@
+"""Cache integrity and concurrency: a damaged cache or racing processes give a correct result or a clear error."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lm_eval_jaster.data import build_splits, split_cache_path
+from lm_eval_jaster.sources import CacheNotWritableError
+
+from conftest import REPO
+
+
+def test_tampered_split_cache_is_detected_and_rebuilt(shared_data, empty_cache):
+    original = build_splits("jemhopqa", shared_data)
+    path = split_cache_path("jemhopqa")
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["splits"]["dev"][0][1] = "a wrong gold answer"  # still valid JSON, wrong content
+    path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    assert build_splits("jemhopqa", shared_data) == original
+    assert json.loads(path.read_text(encoding="utf-8"))["splits"]["dev"][0][1] == original["dev"][0].output
+
+
+def test_split_cache_of_another_format_version_is_not_read(shared_data, empty_cache):
+    original = build_splits("niilc", shared_data)
+    stale = split_cache_path("niilc").parent.parent / "v0" / "niilc.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text('{"format": 0, "splits": {}}', encoding="utf-8")
+    assert build_splits("niilc", shared_data) == original
+
+
+def test_unwritable_cache_with_a_mirror_still_gives_the_data(shared_data, tmp_path, monkeypatch, caplog):
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("JASTER_CACHE_DIR", str(not_a_folder))
+    splits = build_splits("jemhopqa", shared_data)
+    assert len(splits["dev"]) == 106
+    assert "not writable" in caplog.text and "without caching" in caplog.text
+
+
+def test_unwritable_cache_without_a_mirror_is_a_clear_error(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "cache-is-a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("JASTER_CACHE_DIR", str(not_a_folder))
+    monkeypatch.delenv("JASTER_DATA_DIR", raising=False)
+    with pytest.raises(CacheNotWritableError, match=r"cache-is-a-file is not writable.*JASTER_CACHE_DIR.*JASTER_DATA_DIR"):
+        build_splits("jemhopqa")
+
+
+CHILD = textwrap.dedent("""
+    import hashlib, json, sys
+    import lm_eval_jaster.data as data
+    original = data._build
+    def counting(info, data_dir):
+        print("BUILT", flush=True)
+        return original(info, data_dir)
+    data._build = counting
+    splits = data.build_splits(sys.argv[1], sys.argv[2] or None)
+    text = json.dumps({k: [[s.input, s.output] for s in v] for k, v in splits.items()}, ensure_ascii=False)
+    print("DIGEST", hashlib.sha256(text.encode()).hexdigest(), flush=True)
+""")
+
+
+def _run_parallel(n: int, dataset: str, data_dir: str, env: dict) -> list[str]:
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, dataset, data_dir], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) for _ in range(n)]
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        outputs.append(out)
+    return outputs
+
+
+def test_parallel_processes_build_once_and_agree(shared_data, tmp_path):
+    import os
+
+    env = {**os.environ, "JASTER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("JASTER_DATA_DIR", None)
+    outputs = _run_parallel(4, "jsem", str(shared_data), env)
+    builds = sum(out.count("BUILT") for out in outputs)
+    digests = {line.split()[1] for out in outputs for line in out.splitlines() if line.startswith("DIGEST")}
+    assert builds == 1, outputs
+    assert len(digests) == 1
+
+
+class _CountingHandler(http.server.SimpleHTTPRequestHandler):
+    counts: Counter = Counter()
+
+    def do_GET(self):
+        type(self).counts[self.path] += 1
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_parallel_processes_download_once(shared_data, tmp_path):
+    """Four processes with an empty cache and no mirror: each raw file is fetched once; all get the same data."""
+    import os
+
+    _CountingHandler.counts = Counter()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(_CountingHandler, directory=str(shared_data)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        manifest = tmp_path / "manifest.tsv"  # the package manifest with jamp's URLs pointed at the local server
+        rows = (Path(REPO) / "lm_eval_jaster" / "manifest.tsv").read_text(encoding="utf-8").splitlines()
+        rewritten = [r.replace("https://raw.githubusercontent.com/tomo-ut/temporalNLI_dataset/main", f"{base}/jamp")
+                     if r.startswith("jamp\t") else r for r in rows]
+        manifest.write_text("\n".join(rewritten) + "\n", encoding="utf-8")
+        child = CHILD.replace("import lm_eval_jaster.data as data",
+                              "import lm_eval_jaster.sources as sources\n"
+                              f"sources.MANIFEST_PATH = __import__('pathlib').Path({str(manifest)!r})\n"
+                              "import lm_eval_jaster.data as data")
+        env = {**os.environ, "JASTER_CACHE_DIR": str(tmp_path / "cache")}
+        env.pop("JASTER_DATA_DIR", None)
+        procs = [subprocess.Popen([sys.executable, "-c", child, "jamp", ""], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) for _ in range(4)]
+        outputs = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err[-2000:]
+            outputs.append(out)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert dict(_CountingHandler.counts) == {"/jamp/dataset/train_all.tsv": 1, "/jamp/dataset/test_2.tsv": 1}
+    assert len({line for out in outputs for line in out.splitlines() if line.startswith("DIGEST")}) == 1
+    assert sum(out.count("BUILT") for out in outputs) == 1

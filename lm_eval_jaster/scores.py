@@ -15,11 +15,12 @@ from typing import Any
 from lm_eval_jaster.registry import CATEGORIES, all_datasets
 
 FILTER = "llm-jp-eval"
+LENIENT_FILTER = "lenient"
 REFERENCE = "llm-jp-eval v1.4.1 data, v1.3.0 prompt and metrics"
 
 
-def _value(task_results: dict, metric: str) -> float | None:
-    value = task_results.get(f"{metric},{FILTER}")
+def _value(task_results: dict, metric: str, filter_name: str = FILTER) -> float | None:
+    value = task_results.get(f"{metric},{filter_name}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return 0.0 if math.isnan(value) else float(value)  # llm-jp-eval maps NaN to 0
     return None
@@ -32,20 +33,29 @@ def _mean(values: list[float]) -> float:
 def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
     """The llm-jp-eval table for the Jaster tasks in an lm-eval results dict; None if none ran."""
     task_results = results.get("results", {})
-    datasets, per_category = {}, {}
+    datasets, per_category, per_category_lenient = {}, {}, {}
     for info in all_datasets().values():
         if info.task_name not in task_results:
             continue
-        metrics = {m: _value(task_results[info.task_name], m) for m in info.metrics}
+        row = task_results[info.task_name]
+        metrics = {m: _value(row, m) for m in info.metrics}
         if metrics[info.key_metric] is None:  # e.g. --predict_only
             continue
+        lenient = _value(row, info.key_metric, LENIENT_FILTER)
         datasets[info.name] = {"task": info.task_name, "category": info.category, "key_metric": info.key_metric,
-                               "score": metrics[info.key_metric], "metrics": metrics}
+                               "score": metrics[info.key_metric], "metrics": metrics,
+                               "lenient_score": lenient,
+                               "format_adherence": _value(row, "format_adherence", LENIENT_FILTER)}
         per_category.setdefault(info.category, []).append(metrics[info.key_metric])
+        per_category_lenient.setdefault(info.category, []).append(lenient)
     if not datasets:
         return None
     categories = {name: _mean(per_category[name]) for name in CATEGORIES if name in per_category}
+    lenient_categories = {name: _mean(values) for name, values in per_category_lenient.items()
+                          if None not in values}
     averaged = [name for name in categories if CATEGORIES[name].in_avg]
+    lenient_avg = (_mean([lenient_categories[c] for c in averaged])
+                   if averaged and all(c in lenient_categories for c in averaged) else None)
     expected = [name for name, c in CATEGORIES.items() if c.in_avg and any(
         i.category == name for i in all_datasets().values())]
     first_task = next(iter(datasets.values()))["task"]
@@ -62,6 +72,8 @@ def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
         "categories": categories,
         "AVG": _mean([categories[c] for c in averaged]) if averaged else None,
         "avg_categories": averaged,
+        "lenient_categories": lenient_categories,
+        "lenient_AVG": lenient_avg,
         "missing_categories": [c for c in expected if c not in categories],
     }
 
@@ -76,19 +88,40 @@ def _eval_split(results: dict, task: str) -> str | None:
         return None
 
 
+def _fmt(value: float | None, bold: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"**{value:.4f}**" if bold else f"{value:.4f}"
+
+
 def format_table(scores: dict[str, Any]) -> str:
-    """Markdown table in llm-jp-eval's layout (values with four decimals, as llm-jp-eval prints them)."""
+    """Markdown table in llm-jp-eval's layout (values with four decimals, as llm-jp-eval prints them).
+
+    "Score" is llm-jp-eval's (strict) score. When the run has the lenient pipeline, "Lenient" is the same metric on
+    leniently extracted answers and "Format" the fraction of answers that needed no extraction.
+    """
+    lenient = any(row.get("lenient_score") is not None for row in scores["datasets"].values())
+    head = "| Category | Dataset | Metric | Score |" + (" Lenient | Format |" if lenient else "")
+    rule = "|---|---|---|---:|" + ("---:|---:|" if lenient else "")
     lines = [f"llm-jp-eval scores ({scores['reference']}; filter \"{scores['filter']}\", split {scores['split']}, "
-             f"limit {scores['limit']})", "", "| Category | Dataset | Metric | Score |", "|---|---|---|---:|"]
+             f"limit {scores['limit']})", "", head, rule]
     for category, mean in scores["categories"].items():
         for name, row in scores["datasets"].items():
             if row["category"] == category:
                 for metric, value in row["metrics"].items():
-                    lines.append(f"| {category} | {name} | {metric} | {value:.4f} |")
+                    extra = ""
+                    if lenient:
+                        key = metric == row["key_metric"]
+                        extra = (f" {_fmt(row.get('lenient_score') if key else None)} |"
+                                 f" {_fmt(row.get('format_adherence') if key else None)} |")
+                    lines.append(f"| {category} | {name} | {metric} | {value:.4f} |{extra}")
         note = "" if CATEGORIES[category].in_avg else " (not in AVG)"
-        lines.append(f"| **{category}**{note} | | mean | **{mean:.4f}** |")
+        extra = f" {_fmt(scores.get('lenient_categories', {}).get(category), True)} | |" if lenient else ""
+        lines.append(f"| **{category}**{note} | | mean | **{mean:.4f}** |{extra}")
     if scores["AVG"] is not None:
-        lines.append(f"| **AVG** | {', '.join(scores['avg_categories'])} | mean of categories | **{scores['AVG']:.4f}** |")
+        extra = f" {_fmt(scores.get('lenient_AVG'), True)} | |" if lenient else ""
+        lines.append(f"| **AVG** | {', '.join(scores['avg_categories'])} | mean of categories | "
+                     f"**{scores['AVG']:.4f}** |{extra}")
     if scores["missing_categories"]:
         lines.append("")
         lines.append(f"AVG covers only the categories that ran; missing: {', '.join(scores['missing_categories'])} "

@@ -3,6 +3,7 @@
     lm-eval-jaster --model hf --model_args pretrained=ORG/MODEL --tasks jaster_all ...   # any lm_eval flags
     lm-eval-jaster export --split dev --output-dir DIR [--datasets jamp,janli] [--data-dir MIRROR]
     lm-eval-jaster scores RESULTS.json [--output FILE]
+    lm-eval-jaster report RESULTS_OR_DIRS... [--output-dir DIR] [--worst N]
     lm-eval-jaster tasks-dir
 """
 
@@ -17,12 +18,16 @@ from typing import Any
 from lm_eval_jaster import TASKS_DIR
 
 logger = logging.getLogger("lm_eval.jaster")
-OWN_COMMANDS = ("export", "scores", "tasks-dir")
+OWN_COMMANDS = ("export", "scores", "report", "tasks-dir")
 _captured_scores: list[dict[str, Any]] = []
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "report":
+        from lm_eval_jaster import report
+
+        sys.exit(report.main(argv[1:]))
     if argv and argv[0] in OWN_COMMANDS:
         sys.exit(_own_command(argv))
     run_lm_eval(argv)
@@ -133,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     scores.add_argument("results", type=Path, help="lm-eval results_<date>.json (from lm_eval or lm-eval-jaster)")
     scores.add_argument("--output", type=Path, help="also write the table as JSON here")
 
+    sub.add_parser("report", help="leaderboards (Markdown, CSV), radar charts and worst examples of one or more runs")
     sub.add_parser("tasks-dir", help="print the task folder, for `lm_eval --include_path`")
     return parser
 

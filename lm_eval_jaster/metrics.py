@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 from rapidfuzz.distance import Indel
 
 __all__ = [
+    "LenientAnswer",
     "normalize",
     "normalize_gold",
     "exact_match",
@@ -143,28 +144,49 @@ def spearman(preds: Sequence[str], golds: Sequence[str]) -> float:
 # ---------------------------------------------------------------------------
 
 
+class LenientAnswer(str):
+    """A leniently extracted answer that remembers llm-jp-eval's strict reading of the same generation.
+
+    It is what the "lenient" filter pipeline hands to ``process_results``, which then also reports
+    ``format_adherence``: 1.0 when both readings agree (the model followed the answer format).
+    """
+
+    strict: str
+
+    def __new__(cls, lenient: str, strict: str) -> "LenientAnswer":
+        obj = super().__new__(cls, lenient)
+        obj.strict = strict
+        return obj
+
+
+def _with_adherence(result: dict, answer: str) -> dict:
+    if isinstance(answer, LenientAnswer):
+        result["format_adherence"] = 1.0 if str(answer) == answer.strict else 0.0
+    return result
+
+
 def process_results_exact_match(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for exact match."""
-    v = exact_match(results[0], normalize_gold(doc["output"]))
-    return {"exact_match": v, "score": v}
+    v = exact_match(str(results[0]), normalize_gold(doc["output"]))
+    return _with_adherence({"exact_match": v, "score": v}, results[0])
 
 
 def process_results_char_f1(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for char_f1."""
-    v = char_f1(results[0], normalize_gold(doc["output"]))
-    return {"char_f1": v, "score": v}
+    v = char_f1(str(results[0]), normalize_gold(doc["output"]))
+    return _with_adherence({"char_f1": v, "score": v}, results[0])
 
 
 def process_results_set_f1(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for set_f1."""
-    v = set_f1(results[0], normalize_gold(doc["output"]))
-    return {"set_f1": v, "score": v}
+    v = set_f1(str(results[0]), normalize_gold(doc["output"]))
+    return _with_adherence({"set_f1": v, "score": v}, results[0])
 
 
 def process_results_correlation(doc: dict, results: list[str]) -> dict[str, tuple[str, str]]:
     """lm-eval ``process_results`` for pearson/spearman: a JSON-safe ``(pred, gold)`` string pair per sample."""
     item = (str(results[0]), normalize_gold(doc["output"]))
-    return {"pearson": item, "spearman": item, "score": item}
+    return _with_adherence({"pearson": item, "spearman": item, "score": item}, results[0])
 
 
 def pearson_aggregation(items: Sequence[Sequence[str]]) -> float:

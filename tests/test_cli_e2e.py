@@ -54,6 +54,8 @@ def _check_results_and_table(results: dict, scores: dict, num_fewshot: int) -> N
             low = -1.0 if metric in ("pearson", "spearman") or info.key_metric == "pearson" else 0.0
             assert low <= value <= 1.0, (info.task_name, metric, value)
         assert row["score,llm-jp-eval"] == row[f"{info.key_metric},llm-jp-eval"]
+        assert row["score,lenient"] == row[f"{info.key_metric},lenient"]
+        assert 0.0 <= row["format_adherence,lenient"] <= 1.0
         assert results["n-shot"][info.task_name] == num_fewshot
         assert results["configs"][info.task_name]["generation_kwargs"]["max_gen_toks"] == info.output_length
     for group in CATEGORY_GROUPS:
@@ -76,9 +78,12 @@ def _check_results_and_table(results: dict, scores: dict, num_fewshot: int) -> N
 
 def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int) -> None:
     for info in all_datasets().values():
-        rows = samples[info.task_name]
+        all_rows = samples[info.task_name]
+        rows = [r for r in all_rows if r["filter"] == "llm-jp-eval"]
+        lenient = {r["doc_id"]: r for r in all_rows if r["filter"] == "lenient"}
         splits = build_splits(info)
-        assert len(rows) == min(limit, len(splits["dev"]))  # one line per doc: a single filter pipeline
+        assert len(rows) == len(lenient) == min(limit, len(splits["dev"]))  # one line per doc and pipeline
+        assert len(all_rows) == 2 * len(rows)
         shots = [(s.input, s.output) for s in splits["train"][:num_fewshot]]
         for row in rows:
             assert row["filter"] == "llm-jp-eval"
@@ -87,6 +92,10 @@ def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int)
             assert prompt == llm_jp_eval_prompt(info.instruction, shots, row["doc"]["input"])
             assert row["arguments"]["gen_args_0"]["arg_1"]["until"] == ["\n\n"]
             assert row["target"] == row["doc"]["output"]
+            twin = lenient[row["doc_id"]]
+            assert twin["resps"] == row["resps"] and twin["arguments"] == row["arguments"]
+            assert twin["format_adherence"] in (0.0, 1.0)
+            assert (twin["format_adherence"] == 1.0) == (twin["filtered_resps"] == row["filtered_resps"])
 
 
 def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
@@ -96,6 +105,7 @@ def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
     _check_results_and_table(results, scores, num_fewshot=4)
     _check_samples(samples, limit=3, num_fewshot=4)
     assert all(row["resps"] == [["lol"]] and row["filtered_resps"] == ["lol"] for rows in samples.values() for row in rows)
+    assert all(d["format_adherence"] == 1.0 for d in scores["datasets"].values())  # "lol" needs no extraction
     assert "| **AVG** | NLI, QA, RC, MC, EL, FA, MR |" in out
     assert "llm-jp-eval scores written to" in out
 

@@ -31,6 +31,7 @@ METRIC_TEMPLATES = {
 
 def task_yaml(info) -> str:
     template = METRIC_TEMPLATES[info.metrics]
+    labels = f"\n        labels: [{', '.join(info.labels)}]" if info.labels else ""
     return (f"{HEADER}include: {template}\n"
             f"task: {info.task_name}\n"
             f"dataset_kwargs:\n  jaster_dataset: {info.name}\n"
@@ -38,7 +39,17 @@ def task_yaml(info) -> str:
             f"  until: [\"\\n\\n\"]\n"
             f"  max_gen_toks: {info.output_length}  # llm-jp-eval output_length\n"
             f"  do_sample: false\n"
-            f"  temperature: 0.0\n")
+            f"  temperature: 0.0\n"
+            f"filter_list:\n"
+            f"  - name: llm-jp-eval  # llm-jp-eval's post-processing: the reported score\n"
+            f"    filter:\n"
+            f"      - function: !function lm_eval_jaster.filters.LlmJpEvalFilter\n"
+            f"      - function: take_first\n"
+            f"  - name: lenient  # answers extracted from free-form output; beside the score, never instead\n"
+            f"    filter:\n"
+            f"      - function: !function lm_eval_jaster.filters.LenientAnswerFilter\n"
+            f"        answer_format: {info.answer_format}{labels}\n"
+            f"      - function: take_first\n")
 
 
 def group_yaml(category, members) -> str:
@@ -50,6 +61,12 @@ def group_yaml(category, members) -> str:
             f"  - metric: score\n"
             f"    filter_list: [llm-jp-eval]\n"
             f"    weight_by_size: false  # llm-jp-eval: unweighted mean of the datasets' scores\n"
+            f"  - metric: score\n"
+            f"    filter_list: [lenient]\n"
+            f"    weight_by_size: false\n"
+            f"  - metric: format_adherence\n"
+            f"    filter_list: [lenient]\n"
+            f"    weight_by_size: false\n"
             f"metadata:\n  version: {GROUP_VERSION}\n")
 
 

@@ -28,6 +28,9 @@ class LenientAnswerFilter(Filter):
         super().__init__()
         self.answer_format = answer_format
         self.labels = tuple(labels or ())
+        if not all(isinstance(label, str) for label in self.labels):
+            raise TypeError(f"LenientAnswerFilter labels must be strings, got {self.labels!r} "
+                            f"(quote yes/no in YAML: unquoted they are booleans)")
 
     def apply(self, resps, docs):
         from lm_eval_jaster.lenient import extract

@@ -34,3 +34,17 @@ def test_entry_point_names_the_task_package():
 
     (entry,) = [e for e in entry_points(group="lm_eval.tasks") if e.name == "jaster"]
     assert entry.value == "lm_eval_jaster.tasks"
+
+
+def test_filter_pipelines_and_lenient_labels_survive_yaml(jaster_env):
+    from lm_eval.tasks import TaskManager
+
+    manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
+    names = [info.task_name for info in all_datasets().values()]
+    tasks = manager.load(names)["tasks"]
+    for info in all_datasets().values():
+        pipelines = {p["name"]: p["filter"] for p in tasks[info.task_name].config.filter_list}
+        assert list(pipelines) == ["llm-jp-eval", "lenient"]
+        lenient = pipelines["lenient"][0]
+        assert lenient["answer_format"] == info.answer_format
+        assert tuple(lenient.get("labels", ())) == info.labels  # e.g. "yes"/"no" not read as booleans

@@ -9,6 +9,7 @@ repeat what lm-eval needs to read statically and are never edited by hand.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ METRIC_TEMPLATES = {
 
 def task_yaml(info) -> str:
     template = METRIC_TEMPLATES[info.metrics]
-    labels = f"\n        labels: [{', '.join(info.labels)}]" if info.labels else ""
+    labels = f"\n        labels: [{', '.join(json.dumps(label) for label in info.labels)}]" if info.labels else ""  # quoted: YAML reads yes/no as booleans
     return (f"{HEADER}include: {template}\n"
             f"task: {info.task_name}\n"
             f"dataset_kwargs:\n  jaster_dataset: {info.name}\n"

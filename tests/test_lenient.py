@@ -580,12 +580,10 @@ def test_never_raises_and_returns_str(name):
         assert isinstance(out, str), (name, s)
 
 
-@pytest.mark.parametrize("name", sorted(EXTRACTORS))
+@pytest.mark.parametrize("name", sorted(n for n in EXTRACTORS if n != "choice-random-input"))  # its doc varies
 def test_idempotent_on_own_output(name):
     """What lenient returns is already in the target format: a second pass changes nothing."""
     fn = EXTRACTORS[name]
-    if name == "choice-random-input":
-        pytest.skip("the doc input changes with the text")
     for s in _random_strings(500, seed=7):
         once = fn(s)
         assert fn(once) == once, (name, s, once)

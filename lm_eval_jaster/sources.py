@@ -11,6 +11,7 @@ import contextlib
 import csv
 import functools
 import hashlib
+import http.client
 import logging
 import os
 import shutil
@@ -200,7 +201,10 @@ def download(entry: FileEntry, dest: Path) -> None:
             try:
                 with urllib.request.urlopen(entry.url, timeout=DOWNLOAD_TIMEOUT_S) as response:
                     shutil.copyfileobj(response, out, 1 << 20)
-            except (urllib.error.URLError, OSError, ValueError) as e:
+                    expected = response.headers.get("Content-Length")
+                    if expected is not None and expected.isdigit() and out.tell() != int(expected):
+                        raise OSError(f"truncated download: connection closed after {out.tell()} of {expected} bytes")
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
                 raise DownloadError(
                     f"Could not download {entry.url} ({e}). Offline? Put the file at "
                     f"<dir>/{entry.source}/{entry.upstream_path} and set {DATA_DIR_ENV}=<dir> "

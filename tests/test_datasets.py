@@ -273,3 +273,52 @@ def test_download_404_and_refused(http_mirror, monkeypatch, empty_cache):
     with pytest.raises(DownloadError, match="Connection refused|refused"):
         build_splits("jamp")
     assert not any((empty_cache / "raw").rglob("*.part"))
+
+
+class _FaultyHandler(http.server.BaseHTTPRequestHandler):
+    """/500/... answers HTTP 500; /short/<path> promises the whole file but closes after half of it."""
+
+    root: Path
+
+    def do_GET(self):
+        kind, _, rest = self.path.lstrip("/").partition("/")
+        if kind == "500":
+            self.send_error(500, "Internal Server Error")
+            return
+        body = (self.root / rest).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def faulty_server(shared_data):
+    handler = type("Handler", (_FaultyHandler,), {"root": shared_data})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_http_500(faulty_server, monkeypatch, empty_cache):
+    monkeypatch.delenv("JASTER_DATA_DIR", raising=False)
+    _point_jamp_at(f"{faulty_server}/500", monkeypatch)
+    with pytest.raises(DownloadError, match=r"Could not download http://127\.0\.0\.1:\d+/500/jamp/.*500"):
+        build_splits("jamp")
+    assert not any((empty_cache / "raw").rglob("*.tsv*"))
+
+
+def test_download_cut_short(faulty_server, monkeypatch, empty_cache):
+    monkeypatch.delenv("JASTER_DATA_DIR", raising=False)
+    _point_jamp_at(f"{faulty_server}/short", monkeypatch)
+    with pytest.raises(DownloadError, match=r"Could not download http://127\.0\.0\.1:\d+/short/jamp/.*truncated download: connection closed after \d+ of \d+ bytes"):
+        build_splits("jamp")
+    assert not any((empty_cache / "raw").rglob("*.tsv*"))  # no partial file kept
+    assert not split_cache_path("jamp").exists()

@@ -22,7 +22,9 @@ class Category:
         return f"jaster_{self.name.lower()}"
 
 
-# llm-jp-eval's categories in its own order; STS is reported but never averaged (spec §5).
+# llm-jp-eval's categories in its own order. v1.3.0 averages NLI QA RC MC HE EL FA MR MT (spec §5); v1.4.1 adds CG and
+# SUM (recollection, matching the Open Japanese LLM Leaderboard). STS is reported but never averaged; CL (JCoLA) was
+# not in v1.4.1's run and is not averaged either.
 CATEGORIES: dict[str, Category] = {c.name: c for c in [
     Category("NLI", "Natural Language Inference", True),
     Category("QA", "Question Answering", True),
@@ -31,7 +33,12 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in [
     Category("EL", "Entity Linking", True),
     Category("FA", "Fundamental Analysis", True),
     Category("MR", "Mathematical Reasoning", True),
+    Category("MT", "Machine Translation", True),
+    Category("HE", "Human Examination", True),
+    Category("CG", "Code Generation", True),
+    Category("SUM", "Summarization", True),
     Category("STS", "Semantic Textual Similarity (not in AVG)", False),
+    Category("CL", "Acceptability (CoLA; not in AVG)", False),
 ]}
 
 

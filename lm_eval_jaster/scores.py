@@ -45,9 +45,11 @@ def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
         datasets[info.name] = {"task": info.task_name, "category": info.category, "key_metric": info.key_metric,
                                "score": metrics[info.key_metric], "metrics": metrics,
                                "lenient_score": lenient,
-                               "format_adherence": _value(row, "format_adherence", LENIENT_FILTER)}
-        per_category.setdefault(info.category, []).append(metrics[info.key_metric])
-        per_category_lenient.setdefault(info.category, []).append(lenient)
+                               "format_adherence": _value(row, "format_adherence", LENIENT_FILTER),
+                               "in_avg": info.in_avg}
+        if info.in_avg or not CATEGORIES[info.category].in_avg:  # datasets v1.4.1 did not run stay out of AVG
+            per_category.setdefault(info.category, []).append(metrics[info.key_metric])
+            per_category_lenient.setdefault(info.category, []).append(lenient)
     if not datasets:
         return None
     categories = {name: _mean(per_category[name]) for name in CATEGORIES if name in per_category}
@@ -57,7 +59,7 @@ def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
     lenient_avg = (_mean([lenient_categories[c] for c in averaged])
                    if averaged and all(c in lenient_categories for c in averaged) else None)
     expected = [name for name, c in CATEGORIES.items() if c.in_avg and any(
-        i.category == name for i in all_datasets().values())]
+        i.category == name and i.in_avg for i in all_datasets().values())]
     first_task = next(iter(datasets.values()))["task"]
     config = results.get("config", {})
     return {
@@ -105,16 +107,22 @@ def format_table(scores: dict[str, Any]) -> str:
     rule = "|---|---|---|---:|" + ("---:|---:|" if lenient else "")
     lines = [f"llm-jp-eval scores ({scores['reference']}; filter \"{scores['filter']}\", split {scores['split']}, "
              f"limit {scores['limit']})", "", head, rule]
-    for category, mean in scores["categories"].items():
-        for name, row in scores["datasets"].items():
-            if row["category"] == category:
-                for metric, value in row["metrics"].items():
-                    extra = ""
-                    if lenient:
-                        key = metric == row["key_metric"]
-                        extra = (f" {_fmt(row.get('lenient_score') if key else None)} |"
-                                 f" {_fmt(row.get('format_adherence') if key else None)} |")
-                    lines.append(f"| {category} | {name} | {metric} | {value:.4f} |{extra}")
+    for category in CATEGORIES:
+        rows = {name: row for name, row in scores["datasets"].items() if row["category"] == category}
+        if not rows:
+            continue
+        for name, row in rows.items():
+            label = name if row.get("in_avg", True) else f"{name} (not in AVG)"
+            for metric, value in row["metrics"].items():
+                extra = ""
+                if lenient:
+                    key = metric == row["key_metric"]
+                    extra = (f" {_fmt(row.get('lenient_score') if key else None)} |"
+                             f" {_fmt(row.get('format_adherence') if key else None)} |")
+                lines.append(f"| {category} | {label} | {metric} | {_fmt(value)} |{extra}")
+        if category not in scores["categories"]:
+            continue
+        mean = scores["categories"][category]
         note = "" if CATEGORIES[category].in_avg else " (not in AVG)"
         extra = f" {_fmt(scores.get('lenient_categories', {}).get(category), True)} | |" if lenient else ""
         lines.append(f"| **{category}**{note} | | mean | **{mean:.4f}** |{extra}")

@@ -51,6 +51,13 @@ class DatasetInfo:
     # "reading" (hiragana), "lines" (set of lines), "text" (free text).
     answer_format: str = "text"
     labels: tuple[str, ...] = ()
+    # Licence forbids commercial use: left out of jaster_all, included in jaster_all_with_nc (llm-jp-eval's
+    # all-with-nc / all-without-nc).
+    non_commercial: bool = False
+    # Counted in llm-jp-eval v1.4.1's AVG. False for datasets that v1.4.1 did not run (they are reported, not averaged).
+    in_avg: bool = True
+    # Runs model-written code (lm-eval's `unsafe_code`; needs --confirm_run_unsafe_code).
+    unsafe_code: bool = False
 
     @property
     def task_name(self) -> str:

@@ -14,11 +14,18 @@ from pathlib import Path
 
 HEADER = ["source", "upstream_path", "url", "sha256", "git_blob_sha1", "bytes"]
 
-# Sources not mirrored in ../shared/data (no published or mirrored hash could be obtained).
-EXTRA_ENTRIES = [
-    ["chabsa", "chABSA-dataset.zip",
-     "https://s3-ap-northeast-1.amazonaws.com/dev.tech-sketch.jp/chakki/public/chABSA-dataset.zip", "", "", ""],
-]
+EXTRA_DIR = Path(__file__).resolve().parent / "manifest_extra"
+
+
+def extra_entries() -> list[list[str]]:
+    """Rows for sources that the mirror does not hold, one TSV per source (header = HEADER)."""
+    rows = []
+    for path in sorted(EXTRA_DIR.glob("*.tsv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if lines[0].split("\t") != HEADER:
+            raise SystemExit(f"{path}: header must be {HEADER}")
+        rows += [line.split("\t") for line in lines[1:] if line.strip()]
+    return rows
 
 
 def parse_source_txt(source: str, text: str) -> list[list[str]]:
@@ -43,7 +50,7 @@ def main(mirror: str) -> None:
     rows = []
     for source_txt in sorted(Path(mirror).glob("*/SOURCE.txt")):
         rows += parse_source_txt(source_txt.parent.name, source_txt.read_text(encoding="utf-8"))
-    rows += EXTRA_ENTRIES
+    rows += extra_entries()
     out = Path(__file__).resolve().parents[1] / "lm_eval_jaster" / "manifest.tsv"
     out.write_text("\n".join("\t".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
     print(f"wrote {len(rows)} entries to {out}")

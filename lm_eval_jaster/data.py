@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lm_eval_jaster.datasets.base import SPLITS, DatasetInfo, Sample, Splits
-from lm_eval_jaster.registry import get_dataset
+from lm_eval_jaster.registry import all_datasets, get_dataset
 from lm_eval_jaster.sources import CacheNotWritableError, SourceFiles, cache_lock, cache_root
 
 logger = logging.getLogger("lm_eval.jaster")
@@ -77,17 +77,40 @@ def build_splits(info: DatasetInfo | str, data_dir: str | os.PathLike | None = N
             if (cached := _read_cache(cache_path)) is not None:  # built by another process while we waited
                 return cached
             splits = _build(info, data_dir)
-            try:
-                _write_cache(cache_path, info.name, splits)
-            except OSError as e:
-                logger.warning("Could not cache the built splits of %s at %s (%s); they will be rebuilt next time.",
-                               info.name, cache_path, e)
-            return splits
+            _try_write_cache(info, splits)
+        _cache_siblings(info, data_dir)
+        return splits
     except CacheNotWritableError as e:
         if data_dir is None and not os.environ.get("JASTER_DATA_DIR"):
             raise  # downloads need a writable cache
         logger.warning("%s Building %s without caching.", e, info.name)
         return _build(info, data_dir)
+
+
+def _try_write_cache(info: DatasetInfo, splits: Splits) -> None:
+    path = split_cache_path(info.name)
+    try:
+        _write_cache(path, info.name, splits)
+    except OSError as e:
+        logger.warning("Could not cache the built splits of %s at %s (%s); they will be rebuilt next time.",
+                       info.name, path, e)
+
+
+def _cache_siblings(info: DatasetInfo, data_dir: str | os.PathLike | None) -> None:
+    """Cache the other datasets of the same source while its parse is warm (e.g. the five wiki_* tasks share one
+    parse of the corpus), so that a later process needing one of them parses nothing."""
+    for sibling in all_datasets().values():
+        if sibling.source != info.source or sibling.name == info.name:
+            continue
+        if _read_cache(split_cache_path(sibling.name)) is not None:
+            continue
+        try:
+            with cache_lock(f"splits/{sibling.name}"):
+                if _read_cache(split_cache_path(sibling.name)) is None:
+                    _try_write_cache(sibling, _build(sibling, data_dir))
+        except Exception as e:  # a sibling is a bonus: never fail the dataset that was asked for
+            logger.warning("Could not prepare %s alongside %s (%s); it will be built when needed.",
+                           sibling.name, info.name, e)
 
 
 def _build(info: DatasetInfo, data_dir: str | os.PathLike | None) -> Splits:

@@ -15,10 +15,12 @@ drop system messages in that case, so a dropped system message is detected and f
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from typing import Any, Callable
 
+from lm_eval import utils as lm_eval_utils
 from lm_eval.api.task import ConfigurableTask
 
 logger = logging.getLogger("lm_eval.jaster")
@@ -53,11 +55,34 @@ def keep_system_text(chat_template: Callable[..., str]) -> Callable[..., str]:
     return render
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(template: str):
+    """lm-eval's own Jinja environment, compiled once per template (lm-eval 0.4.13 recompiles on every render)."""
+    return lm_eval_utils.env.from_string(template)
+
+
+def render(template: str, doc: dict) -> str:
+    """Same result as ``lm_eval.utils.apply_template(template, doc)``."""
+    return _compiled(template).render(**doc)
+
+
 class JasterTask(ConfigurableTask):
     def __init__(self, config: dict | None = None, **kwargs) -> None:
         config = {k: v for k, v in (config or {}).items() if k != "class"}
         super().__init__(config=config, **kwargs)
         self.chat_format = resolve_chat_format((self.config.metadata or {}).get("jaster_chat_format"))
+
+    # Prompt rendering with compiled templates; otherwise exactly ConfigurableTask's (no prompt, no doc_to_choice).
+    def doc_to_text(self, doc, doc_to_text=None):
+        template = self.config.doc_to_text if doc_to_text is None else doc_to_text
+        if self.prompt is None and isinstance(template, str) and template not in self.features:
+            return render(template, doc)
+        return super().doc_to_text(doc, doc_to_text)
+
+    @staticmethod
+    def resolve_field(doc: dict[str, Any], field: str | None = None):
+        if field:
+            return doc[field] if field in doc else render(field, doc)
 
     def fewshot_context(self, doc: dict, num_fewshot: int, system_instruction: str | None = None,
                         apply_chat_template: bool = False, fewshot_as_multiturn: bool = False,

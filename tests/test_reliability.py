@@ -138,3 +138,13 @@ def test_parallel_processes_download_once(shared_data, tmp_path):
     assert dict(_CountingHandler.counts) == {"/jamp/dataset/train_all.tsv": 1, "/jamp/dataset/test_2.tsv": 1}
     assert len({line for out in outputs for line in out.splitlines() if line.startswith("DIGEST")}) == 1
     assert sum(out.count("BUILT") for out in outputs) == 1
+
+
+def test_datasets_of_one_source_are_cached_together(shared_data, empty_cache):
+    """Building one wiki_* task caches all five: a later process needing another parses no .knp file."""
+    from lm_eval_jaster.registry import all_datasets
+
+    build_splits("wiki_reading", shared_data)
+    siblings = [name for name, info in all_datasets().items() if info.source == "wikipedia_annotated_corpus"]
+    assert len(siblings) == 5
+    assert all(split_cache_path(name).is_file() for name in siblings)

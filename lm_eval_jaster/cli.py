@@ -185,9 +185,10 @@ def _export(args: argparse.Namespace) -> int:
         status = ""
         if args.split == "dev" and info.published_dev_sha256:
             if digest == info.published_dev_sha256:
-                status = "  matches llm-jp-eval v1.4.1's published sha256"
+                status = f"  matches llm-jp-eval {info.published_dev_sha256_version}'s published sha256"
             else:
-                status = f"  DIFFERS from llm-jp-eval v1.4.1's published sha256 {info.published_dev_sha256}"
+                status = (f"  DIFFERS from llm-jp-eval {info.published_dev_sha256_version}'s published sha256 "
+                          f"{info.published_dev_sha256}")
                 failures += 1
         print(f"{path}  {len(splits[args.split])} samples  sha256 {digest}{status}")
     return 1 if failures else 0

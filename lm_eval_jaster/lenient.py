@@ -16,6 +16,7 @@ Rules per format (see each ``extract_<format>``):
 - lines: bullets/quotes/markdown removed per line, empty lines dropped; NE lists joined on one line.
 - text: :func:`clean`, 「答えは…です」 removed; はい/いいえ → YES/NO when that is the whole answer.
 - reading: :func:`clean`, then :func:`lm_eval_jaster.kana.normalize_reading`.
+- code: the first ``` fenced block if there is one, else the first non-blank paragraph; NFKC; dedented.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Sequence
 from lm_eval.api.filter import Filter
 
 __all__ = ["clean", "extract", "extract_label", "extract_choice", "extract_number", "extract_pairs",
-           "extract_lines", "extract_text", "extract_reading", "LenientFilter"]
+           "extract_lines", "extract_text", "extract_reading", "extract_code", "LenientFilter"]
 
 # ---------------------------------------------------------------------------
 # Common cleanup
@@ -410,6 +411,30 @@ def extract_reading(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
+# code (mbpp, jhumaneval)
+# ---------------------------------------------------------------------------
+
+_CODE_FENCE = re.compile(r"^[^\S\n]*```[^\S\n]*[A-Za-z0-9_+.-]*[^\S\n]*\n(.*?)(?:^[^\S\n]*```|\Z)", re.S | re.M)
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[^\S\n]*\n)+")
+
+
+def extract_code(text: str) -> str:
+    """The code in a free-form answer: the first ``` fenced block (language tag and closing fence optional) if
+    there is one, else the text before the first "\\n\\n" once leading blank lines are dropped; NFKC (as the
+    strict reading); an indentation shared by every line removed. Nothing else is touched, so an answer already
+    in the expected format (plain code) reads exactly as llm-jp-eval reads it."""
+    t = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    m = _CODE_FENCE.search(t)
+    code = m.group(1).rstrip("\n") if m else _LEADING_BLANK_LINES.sub("", t).split("\n\n")[0]
+    lines = [line for line in code.split("\n") if line.strip()]
+    if lines and all(line[0] in " \t" for line in lines):
+        import textwrap
+
+        code = textwrap.dedent(code)
+    return code
+
+
+# ---------------------------------------------------------------------------
 # Dispatch and the lm-eval filter
 # ---------------------------------------------------------------------------
 
@@ -430,6 +455,8 @@ def extract(text: str, answer_format: str, labels: Sequence[str] = (), doc: dict
         return extract_reading(text)
     if answer_format == "text":
         return extract_text(text)
+    if answer_format == "code":
+        return extract_code(text)
     return clean(text)
 
 

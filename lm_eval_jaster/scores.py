@@ -39,7 +39,7 @@ def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
             continue
         row = task_results[info.task_name]
         metrics = {m: _value(row, m) for m in info.metrics}
-        if metrics[info.key_metric] is None:  # e.g. --predict_only
+        if all(v is None for v in metrics.values()):  # e.g. --predict_only
             continue
         lenient = _value(row, info.key_metric, LENIENT_FILTER)
         datasets[info.name] = {"task": info.task_name, "category": info.category, "key_metric": info.key_metric,
@@ -47,6 +47,8 @@ def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
                                "lenient_score": lenient,
                                "format_adherence": _value(row, "format_adherence", LENIENT_FILTER),
                                "in_avg": info.in_avg}
+        if metrics[info.key_metric] is None:  # e.g. comet_wmt22 switched off: shown, not averaged
+            continue
         if info.in_avg or not CATEGORIES[info.category].in_avg:  # datasets v1.4.1 did not run stay out of AVG
             per_category.setdefault(info.category, []).append(metrics[info.key_metric])
             per_category_lenient.setdefault(info.category, []).append(lenient)

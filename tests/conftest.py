@@ -117,6 +117,16 @@ def jaster_env(mirror, fixture_manifest, tmp_path_factory):
         yield mirror
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _stub_comet():
+    """COMET's model cannot be downloaded here: a stand-in scorer (0.5 per segment) lets MT tasks run end to end."""
+    from lm_eval_jaster import text_metrics
+
+    text_metrics.set_comet_scorer(lambda data: [0.5] * len(data))
+    yield
+    text_metrics.set_comet_scorer(None)
+
+
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch) -> Path:
     cache = tmp_path / "cache"

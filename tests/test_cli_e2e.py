@@ -17,7 +17,8 @@ from lm_eval_jaster.registry import CATEGORIES, all_datasets
 from reference import llm_jp_eval_prompt
 from tiny_model import build_tiny_model
 
-CATEGORY_GROUPS = {CATEGORIES[i.category].group_name for i in all_datasets().values()}
+CATEGORY_GROUPS = {CATEGORIES[i.category].group_name for i in all_datasets().values()
+                   if not i.unsafe_code and (i.in_avg or not CATEGORIES[i.category].in_avg)}
 
 
 def _strict_json(line: str):
@@ -44,22 +45,31 @@ def _load_run(output_path: Path) -> tuple[dict, dict, dict[str, list[dict]]]:
     return results, scores, samples
 
 
+def _in_run() -> dict:
+    """jaster_all_with_nc: every dataset but the code-execution ones (jaster_all_with_code)."""
+    return {name: info for name, info in all_datasets().items() if not info.unsafe_code}
+
+
 def _check_results_and_table(results: dict, scores: dict, num_fewshot: int) -> None:
-    datasets = all_datasets()
+    datasets = _in_run()
     task_results = results["results"]
     for info in datasets.values():
         row = task_results[info.task_name]
         for metric in (*info.metrics, "score"):
+            if metric.startswith("bert_score") and f"{metric},llm-jp-eval" not in row:
+                continue  # opt-in metric (jaster_bert_score)
             value = row[f"{metric},llm-jp-eval"]
             low = -1.0 if metric in ("pearson", "spearman") or info.key_metric == "pearson" else 0.0
-            assert low <= value <= 1.0, (info.task_name, metric, value)
+            high = 100.0 if metric.startswith("bleu") else 1.0  # llm-jp-eval's BLEU is on sacrebleu's 0-100 scale
+            assert low <= value <= high, (info.task_name, metric, value)
         assert row["score,llm-jp-eval"] == row[f"{info.key_metric},llm-jp-eval"]
         assert row["score,lenient"] == row[f"{info.key_metric},lenient"]
         assert 0.0 <= row["format_adherence,lenient"] <= 1.0
         assert results["n-shot"][info.task_name] == num_fewshot
         assert results["configs"][info.task_name]["generation_kwargs"]["max_gen_toks"] == info.output_length
     for group in CATEGORY_GROUPS:
-        members = [i for i in datasets.values() if CATEGORIES[i.category].group_name == group]
+        members = [i for i in datasets.values() if CATEGORIES[i.category].group_name == group
+                   and (i.in_avg or not CATEGORIES[i.category].in_avg)]
         expected = sum(task_results[i.task_name]["score,llm-jp-eval"] for i in members) / len(members)
         assert task_results[group]["score,llm-jp-eval"] == pytest.approx(expected)
     # The llm-jp-eval table, recomputed here from the results: category means, AVG without STS.
@@ -75,12 +85,12 @@ def _check_results_and_table(results: dict, scores: dict, num_fewshot: int) -> N
     averaged = [n for n, c in CATEGORIES.items() if c.in_avg and n in category_means]
     assert scores["avg_categories"] == averaged and "STS" not in averaged
     assert scores["AVG"] == pytest.approx(sum(category_means[n] for n in averaged) / len(averaged))
-    assert scores["missing_categories"] == []
+    assert scores["missing_categories"] == ["CG"]  # code execution needs jaster_all_with_code
     assert scores["split"] == "dev"
 
 
 def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int) -> None:
-    for info in all_datasets().values():
+    for info in _in_run().values():
         all_rows = samples[info.task_name]
         rows = [r for r in all_rows if r["filter"] == "llm-jp-eval"]
         lenient = {r["doc_id"]: r for r in all_rows if r["filter"] == "lenient"}
@@ -102,14 +112,15 @@ def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int)
 
 
 def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
-    out = _run(["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all", "--limit", "3",
+    out = _run(["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all_with_nc", "--limit", "3",
                 "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
     results, scores, samples = _load_run(tmp_path / "out")
     _check_results_and_table(results, scores, num_fewshot=4)
     _check_samples(samples, limit=3, num_fewshot=4)
     assert all(row["resps"] == [["lol"]] and row["filtered_resps"] == ["lol"] for rows in samples.values() for row in rows)
     assert all(d["format_adherence"] == 1.0 for d in scores["datasets"].values())  # "lol" needs no extraction
-    assert "| **AVG** | NLI, QA, RC, MC, EL, FA, MR |" in out
+    assert f"| **AVG** | {', '.join(scores['avg_categories'])} |" in out
+    assert scores["avg_categories"][:7] == ["NLI", "QA", "RC", "MC", "EL", "FA", "MR"]
     assert "llm-jp-eval scores written to" in out
 
 
@@ -120,7 +131,7 @@ def tiny_model(tmp_path_factory) -> Path:
 
 def test_jaster_all_with_tiny_hf_model(jaster_env, tiny_model, tmp_path, capsys):
     out = _run(["--model", "hf", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu",
-                "--batch_size", "8", "--tasks", "jaster_all", "--limit", "2", "--num_fewshot", "0",
+                "--batch_size", "8", "--tasks", "jaster_all_with_nc", "--limit", "2", "--num_fewshot", "0",
                 "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
     results, scores, samples = _load_run(tmp_path / "out")
     _check_results_and_table(results, scores, num_fewshot=0)
@@ -188,8 +199,11 @@ def test_scores_table_by_hand():
     assert scores["categories"] == {"NLI": 0.75, "QA": 0.3, "MR": 0.0, "STS": 0.9}
     assert scores["AVG"] == pytest.approx((0.75 + 0.3 + 0.0) / 3)  # STS shown, not averaged; NaN → 0 as llm-jp-eval
     assert not math.isnan(scores["AVG"])
-    assert scores["missing_categories"] == ["RC", "MC", "EL", "FA"]
+    expected_missing = [name for name, c in CATEGORIES.items() if c.in_avg and name not in ("NLI", "QA", "MR")
+                        and any(i.category == name and i.in_avg for i in all_datasets().values())]
+    assert scores["missing_categories"] == expected_missing and expected_missing[:4] == ["RC", "MC", "EL", "FA"]
     table = format_table(scores)
     assert "| **STS** (not in AVG) | | mean | **0.9000** |" in table
     assert "| **AVG** | NLI, QA, MR | mean of categories | **0.3500** |" in table
+    assert scores["missing_categories"]
     assert compute_scores({"results": {"arc_easy": {"acc,none": 0.5}}}) is None

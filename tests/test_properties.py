@@ -29,7 +29,9 @@ def test_pairwise_metrics_in_unit_interval(pred, gold):
         assert isinstance(value, float) and 0.0 <= value <= 1.0, (fn.__name__, pred, gold, value)
     assert metrics.exact_match(pred, pred) == 1.0
     assert metrics.char_f1(pred, pred) == 1.0
-    assert metrics.set_f1(pred, pred) == 1.0
+    lines = [x.strip() for x in pred.split("\n")]
+    if len(set(lines)) == len(lines):  # gold keeps duplicate lines (llm-jp-eval), so only distinct lines give 1.0
+        assert metrics.set_f1(pred, pred) == 1.0
 
 
 @SETTINGS

@@ -112,23 +112,42 @@ def with_table(text: str) -> str:
 def expected_files() -> dict[str, str]:
     datasets = all_datasets()
     files = {f"{info.task_name}.yaml": task_yaml(info) for info in datasets.values()}
-    commercial_groups, nc_only_groups, nc_tasks = [], [], []
+    # jaster_all: what every user can run (commercial-use licences, no model-written code executed);
+    # jaster_all_with_nc adds the non-commercial datasets, jaster_all_with_code the code-execution ones.
+    in_all, nc_members, code_members, extras, code_extras = [], [], [], [], []
     for category in CATEGORIES.values():
         members = [i for i in datasets.values() if i.category == category.name]
-        free = [i for i in members if not i.non_commercial]
-        if free:  # the category group holds the datasets that allow commercial use
-            commercial_groups.append(category.group_name)
-            files[f"_{category.group_name}.yaml"] = group_yaml(category, free)
-            nc_tasks += [i.task_name for i in members if i.non_commercial]
-        elif members:  # every dataset of the category is non-commercial
-            nc_only_groups.append(category.group_name)
-            files[f"_{category.group_name}.yaml"] = group_yaml(category, members)
+        # A category group holds what llm-jp-eval averages in it; datasets v1.4.1 did not run go to jaster_extra.
+        averaged = [i for i in members if i.in_avg or not category.in_avg]
+        for i in members:
+            if i not in averaged:
+                (code_extras if i.unsafe_code else extras if not i.non_commercial else nc_members).append(
+                    i.task_name)
+        if not averaged:
+            continue
+        files[f"_{category.group_name}.yaml"] = group_yaml(category, averaged)
+        if any(i.unsafe_code for i in averaged):
+            code_members.append(category.group_name)
+        elif all(i.non_commercial for i in averaged):
+            nc_members.append(category.group_name)
+        elif any(i.non_commercial for i in averaged):
+            raise SystemExit(f"category {category.name} mixes commercial and non-commercial datasets: split it")
+        else:
+            in_all.append(category.group_name)
+    if extras:
+        files["_jaster_extra.yaml"] = all_yaml(
+            "jaster_extra", extras,
+            "Datasets llm-jp-eval v1.4.1 did not run (later versions did): reported, never averaged.")
     files["_jaster_all.yaml"] = all_yaml(
-        "jaster_all", commercial_groups,
-        "Every Jaster dataset whose licence allows commercial use (llm-jp-eval's all-without-nc).")
+        "jaster_all", in_all + (["jaster_extra"] if extras else []),
+        "Every Jaster dataset with a commercial-use licence and no code execution (llm-jp-eval's all-without-nc, "
+        "minus CG).")
     files["_jaster_all_with_nc.yaml"] = all_yaml(
-        "jaster_all_with_nc", ["jaster_all", *nc_only_groups, *nc_tasks],
-        "jaster_all plus the non-commercial datasets (llm-jp-eval's all-with-nc).")
+        "jaster_all_with_nc", ["jaster_all", *nc_members],
+        "jaster_all plus the non-commercial datasets (llm-jp-eval's all-with-nc, minus CG).")
+    files["_jaster_all_with_code.yaml"] = all_yaml(
+        "jaster_all_with_code", ["jaster_all", *code_members, *code_extras],
+        "jaster_all plus the code-generation tasks, which run model-written code: --confirm_run_unsafe_code.")
     return files
 
 

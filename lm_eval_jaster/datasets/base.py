@@ -45,7 +45,8 @@ class DatasetInfo:
     license: str
     homepage: str
     build: Callable[[RawFiles], Splits] = field(repr=False, compare=False)
-    published_dev_sha256: str | None = None  # llm-jp/scripts v1.4.1 sha256sums.csv (spec §9)
+    published_dev_sha256: str | None = None  # llm-jp/scripts sha256sums.csv (spec §9) of the version below
+    published_dev_sha256_version: str = "v1.4.1"
     # How a lenient reader should find the answer in free-form output (lm_eval_jaster.lenient):
     # "label" (one of `labels`), "choice" (a choice number), "number", "pairs" (target–polarity lines),
     # "reading" (hiragana), "lines" (set of lines), "text" (free text).

@@ -1,0 +1,164 @@
+"""ALT (Asian Language Treebank) parallel corpus, English–Japanese: alt-e-to-j, alt-j-to-e. CC BY 4.0.
+
+llm-jp-eval v1.3.0 (``src/llm_jp_eval/datasets/alt.py``; v1.4 ``jaster/alt.py``), as the spec records it (§6, read in
+the v1.3.0 source) plus what the v1.4 file header shows (``_parse_data_file`` returning a per-article dict):
+
+- ``ALT-Parallel-Corpus-20191206.zip`` holds ``ALT-Parallel-Corpus-20191206/data_{en,ja}.txt``, one sentence per line,
+  ``SNT.{article}.{sentence}<TAB>{text}``. A line is stripped; a line without a tab is skipped; the text after the
+  first tab is stripped.
+- ``URL-{train,dev,test}.txt`` (next to the zip on the NICT site) list the official articles of each split,
+  ``URL.{article}<TAB>{wikinews url}``. Article order = the order of these lists; inside an article, the sentences
+  in data_ja.txt order that also exist in data_en.txt. No shuffling.
+- A pair is kept when ``len(ja) + len(en) < 500``.
+
+Inferred (not read): iterating the Japanese file's sentence order inside an article (both files list an article's
+sentences in the same order, so this cannot change the result on the real corpus). Lines whose id is not
+``SNT.<article>.<sentence>`` match no listed article and are dropped, as they would be upstream; a data file or split
+list with no usable line at all is an error naming the file.
+
+The zip and the URL lists have no pinned checksum (they were not available here): they are used with a warning, and
+``lm-eval-jaster export --split dev --datasets alt-e-to-j,alt-j-to-e`` checks the result against the published
+v1.4.1 sha256 (identical to v1.3.1's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from pathlib import Path
+
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
+
+HOMEPAGE = "https://www2.nict.go.jp/astrec-att/member/mutiyama/ALT/"
+ZIP_NAME = "ALT-Parallel-Corpus-20191206.zip"
+MEMBER = "ALT-Parallel-Corpus-20191206/data_{lang}.txt"
+SPLIT_FILES = {"train": "URL-train.txt", "dev": "URL-dev.txt", "test": "URL-test.txt"}
+MAX_PAIR_CHARS = 500  # len(ja) + len(en) must be below this
+
+E_TO_J_INSTRUCTION = "これから提示する英語の文章を日本語に翻訳してください。必ず日本語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
+J_TO_E_INSTRUCTION = "これから提示する日本語の文章を英語に翻訳してください。必ず英語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
+E_TO_J_METRICS = ("bleu_ja", "bert_score_ja_f1", "comet_wmt22")  # llm-jp-eval's order (it is in the exported JSON)
+J_TO_E_METRICS = ("bleu_en", "bert_score_en_f1", "comet_wmt22")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeyedDatasetInfo(DatasetInfo):
+    """A DatasetInfo whose key metric is not the first of llm-jp-eval's metric list.
+
+    ``metrics`` must stay in llm-jp-eval's order because the exported JSON (and so the published sha256) contains it;
+    for MT the key metric comet_wmt22 comes last, for xlsum_ja rouge2 second. (Proposed for base.DatasetInfo: a
+    ``key`` field, ``key_metric = key or metrics[0]``; this subclass then goes away.)
+    """
+
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if self.key not in self.metrics:
+            raise ValueError(f"{self.name}: key metric {self.key!r} is not one of {self.metrics}")
+
+    @property
+    def key_metric(self) -> str:
+        return self.key
+
+
+def _parse_data_file(archive: zipfile.ZipFile, zip_path: Path, lang: str) -> dict[str, dict[str, str]]:
+    """data_<lang>.txt → {"URL.<article>": {"SNT.<article>.<sentence>": text}} in file order."""
+    member = MEMBER.format(lang=lang)
+    where = f"{zip_path}!{member}"
+    try:
+        raw = archive.read(member)
+    except KeyError:
+        raise MalformedRecordError(zip_path, "archive", f"no {member} member") from None
+    articles: dict[str, dict[str, str]] = {}
+    # Text mode as llm-jp-eval's open(): UTF-8, universal newlines.
+    with io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8") as f:
+        try:
+            for line in f:
+                line = line.strip()
+                if "\t" not in line:  # empty or id-only lines
+                    continue
+                sentence_id, text = line.split("\t", 1)
+                parts = sentence_id.split(".")
+                if len(parts) < 3 or parts[0] != "SNT":
+                    continue  # matches no URL.<article> of the split lists, as in llm-jp-eval
+                articles.setdefault(f"URL.{parts[1]}", {})[sentence_id] = text.strip()
+        except UnicodeDecodeError as e:
+            raise MalformedRecordError(where, "document", f"not UTF-8 text ({e})") from e
+    if not articles:
+        raise MalformedRecordError(where, "document", "no 'SNT.<article>.<sentence><TAB><text>' line")
+    return articles
+
+
+def _parse_split_file(path: Path) -> list[str]:
+    """URL-<split>.txt → ["URL.<article>", ...] in file order (the first tab-separated field of each line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise MalformedRecordError(path, "document", f"not UTF-8 text ({e})") from e
+    articles = [line.split("\t")[0].strip() for line in lines if line.strip()]
+    if not any(a.startswith("URL.") for a in articles):
+        raise MalformedRecordError(path, "document", "no 'URL.<article><TAB><url>' line; not an ALT split list")
+    return articles
+
+
+def sentence_pairs(files: RawFiles) -> dict[str, list[tuple[str, str]]]:
+    """(ja, en) pairs per split, llm-jp-eval's order, before the length filter."""
+    zip_path = files.path(ZIP_NAME)
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as e:
+        raise MalformedRecordError(zip_path, "archive", f"not a zip file ({e})") from e
+    with archive:
+        en = _parse_data_file(archive, zip_path, "en")
+        ja = _parse_data_file(archive, zip_path, "ja")
+    pairs = {}
+    for split, name in SPLIT_FILES.items():
+        pairs[split] = [(ja_text, en[article][sentence_id])
+                        for article in _parse_split_file(files.path(name))
+                        if article in ja and article in en
+                        for sentence_id, ja_text in ja[article].items() if sentence_id in en[article]]
+    return pairs
+
+
+def _builder(japanese_to_english: bool):
+    def build(files: RawFiles) -> Splits:
+        out: Splits = {}
+        for split, pairs in sentence_pairs(files).items():
+            kept = [(ja, en) for ja, en in pairs if len(ja) + len(en) < MAX_PAIR_CHARS]
+            out[split] = [Sample(ja, en) if japanese_to_english else Sample(en, ja) for ja, en in kept]
+        return out
+
+    return build
+
+
+DATASETS = [
+    KeyedDatasetInfo(
+        name="alt-e-to-j",
+        category="MT",
+        instruction=E_TO_J_INSTRUCTION,
+        output_length=250,
+        metrics=E_TO_J_METRICS,
+        key="comet_wmt22",
+        source="alt",
+        license="CC BY 4.0",
+        homepage=HOMEPAGE,
+        build=_builder(japanese_to_english=False),
+        published_dev_sha256="796a834af5a60e5969d31626a1c2e60477bede8b8279c438f33952a38389cb83",
+        answer_format="text",
+    ),
+    KeyedDatasetInfo(
+        name="alt-j-to-e",
+        category="MT",
+        instruction=J_TO_E_INSTRUCTION,
+        output_length=500,
+        metrics=J_TO_E_METRICS,
+        key="comet_wmt22",
+        source="alt",
+        license="CC BY 4.0",
+        homepage=HOMEPAGE,
+        build=_builder(japanese_to_english=True),
+        published_dev_sha256="968bf42ca791f6bdb7d47d4147fc5fe04e68f3495780aef8f294a8e4a993c5d7",
+        answer_format="text",
+    ),
+]

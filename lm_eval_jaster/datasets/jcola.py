@@ -1,0 +1,73 @@
+"""JCoLA (osekilab/JCoLA @ 2bd75829, v1.0): jcola-in-domain and jcola-out-of-domain; CC BY-SA 4.0.
+
+llm-jp-eval v1.3.0 ``datasets/jcola.py`` (spec §6, source-verified there): implemented but not registered in
+``all`` in v1.3.0/v1.4.1, so no dev hash is published and llm-jp-eval's AVG never counts it (category CL).
+
+- input = ``sentence``, output = ``str(label)`` (``1`` acceptable, ``0`` unacceptable); JSON lines.
+- in-domain: ``in_domain_train`` shuffled (``random.seed(42)``) → first ``int(n * 0.9)`` train, rest dev;
+  test = ``in_domain_valid`` in file order.
+- out-of-domain: ``out_of_domain_valid`` shuffled (``random.seed(42)``) → first 32 train; the rest halved
+  (``int(len / 2)``) into dev and test.
+
+Licence: upstream added a LICENSE file (CC BY-SA 4.0) after the pinned commit; at that commit the README only
+claimed research use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle, split_train_dev
+
+PREFIX = "data/jcola-v1.0"
+HOMEPAGE = "https://github.com/osekilab/JCoLA"
+INSTRUCTION = 'これから提示する日本語の文章が文法的な誤りを含んでいるかを判断してください。文法的に正しい文章の場合1、誤りを含んでいる場合は0を出力してください。必ず1か0のどちらか1文字を出力し、それ以外には何も含めないことを厳守してください。'
+NUM_TRAIN_EXAMPLES = 32
+
+
+def _read(path: Path) -> list[Sample]:
+    samples = []
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            try:
+                record = json.loads(line.strip())
+                samples.append(Sample(record["sentence"], str(record["label"])))
+            except json.JSONDecodeError as e:
+                raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
+            except (KeyError, TypeError) as e:
+                raise MalformedRecordError(path, line_no, f"not a JCoLA record (missing {e})") from e
+    return samples
+
+
+def build_in_domain(files: RawFiles) -> Splits:
+    train, dev = split_train_dev(_read(files.path(f"{PREFIX}/in_domain_train-v1.0.json")))
+    return {"train": train, "dev": dev, "test": _read(files.path(f"{PREFIX}/in_domain_valid-v1.0.json"))}
+
+
+def build_out_of_domain(files: RawFiles) -> Splits:
+    samples = seeded_shuffle(_read(files.path(f"{PREFIX}/out_of_domain_valid-v1.0.json")))
+    rest = samples[NUM_TRAIN_EXAMPLES:]
+    half = int(len(rest) / 2)
+    return {"train": samples[:NUM_TRAIN_EXAMPLES], "dev": rest[:half], "test": rest[half:]}
+
+
+def _info(name: str, build) -> DatasetInfo:
+    return DatasetInfo(
+        name=name,
+        category="CL",
+        instruction=INSTRUCTION,
+        output_length=1,
+        metrics=("exact_match",),
+        source="jcola",
+        license="CC BY-SA 4.0",
+        homepage=HOMEPAGE,
+        build=build,
+        published_dev_sha256=None,  # not in llm-jp-eval v1.3.1/v1.4.1's dev files
+        answer_format="label",
+        labels=("0", "1"),
+        in_avg=False,  # llm-jp-eval v1.4.1 did not run JCoLA
+    )
+
+
+DATASETS = [_info("jcola-in-domain", build_in_domain), _info("jcola-out-of-domain", build_out_of_domain)]

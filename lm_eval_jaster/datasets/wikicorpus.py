@@ -1,0 +1,192 @@
+"""Japanese-English Bilingual Corpus of Wikipedia's Kyoto Articles 2.01 (NICT): wikicorpus-e-to-j, -j-to-e. CC BY-SA 3.0.
+
+llm-jp-eval v1.3.0 (``src/llm_jp_eval/datasets/wikicorpus.py``), as the spec records it (§6, read in the source):
+
+- every ``*.xml`` of the extracted ``wiki_corpus_2.01.tar.gz``, in ``os.walk`` order; each file's text has every
+  ``&`` replaced by ``&amp;`` before parsing (so ``&quot;`` in the corpus reaches the samples as the literal text
+  ``&quot;``);
+- per ``<par>``: for each ``<sen>``, the ``<j>`` text and the ``<e type="check">`` text (the sentence is skipped if
+  either is missing or empty); the paragraph is the kept sentences joined with one space, in both languages;
+- one list of paragraph pairs per file; the list of lists is shuffled (``random.seed(42)``) and split 8:1:1 **by
+  file**, then flattened; a pair is kept when ``len(ja) + len(en) < 500``.
+
+Inferred (not read): ``<par>`` elements at any depth (most paragraphs are inside ``<sec>`` sections), ``<sen>`` as
+direct children of ``<par>``, files whose paragraphs are all filtered out still count in the 8:1:1 split, and a
+paragraph without any kept sentence is kept as an empty pair (as the spec's rules say).
+
+**File order.** ``os.walk`` lists a folder in the order the filesystem returns it, which llm-jp-eval did not sort: on
+ext4 (hashed directories) it differs from machine to machine, so the file order behind the published v1.4.1 file
+cannot be known from the archive. It matters: the shuffle permutes files, so another order puts different files into
+dev and test (the same paragraphs overall, a different 10 % in each split). This builder is deterministic: it tries
+(1) the order ``os.walk`` gives on a filesystem that lists entries in creation order, i.e. derived from the archive's
+member order (what extracting the tar and walking it gives e.g. on btrfs; not on ext4), then (2) sorted paths,
+and keeps the first whose dev export equals llm-jp-eval's published sha256; if neither does it uses (1) and warns
+that the splits cannot be llm-jp-eval's. The archive is read in place (no extraction).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import tarfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from lm_eval_jaster.datasets.alt import E_TO_J_INSTRUCTION, J_TO_E_INSTRUCTION, KeyedDatasetInfo
+from lm_eval_jaster.datasets.base import MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle
+
+logger = logging.getLogger("lm_eval.jaster")
+
+ARCHIVE = "wiki_corpus_2.01.tar.gz"
+MAX_PAIR_CHARS = 500
+Pair = tuple[str, str]  # (ja, en)
+
+
+def walk_order(entries: list[tuple[str, bool]]) -> list[str]:
+    """The files among ``entries`` ((archive member, is a folder), in archive order) in the order ``os.walk`` visits
+    them after extraction on a filesystem that lists each folder in creation order: top-down, a folder's files, then
+    its subfolders, each in the order extraction created them."""
+    folders: dict[str, tuple[list[str], list[str]]] = {"": ([], [])}  # folder → (files, subfolders)
+
+    def add_folder(parts: list[str]) -> None:
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder not in folders:
+                folders[folder] = ([], [])
+                folders["/".join(parts[:depth - 1])][1].append(folder)
+
+    for name, is_folder in entries:
+        parts = [p for p in name.split("/") if p and p != "."]
+        if not parts:
+            continue
+        if is_folder:
+            add_folder(parts)
+        else:
+            add_folder(parts[:-1])
+            folders["/".join(parts[:-1])][0].append("/".join(parts))
+    order: list[str] = []
+
+    def walk(folder: str) -> None:
+        files, subfolders = folders[folder]
+        order.extend(files)
+        for sub in subfolders:
+            walk(sub)
+
+    walk("")
+    return order
+
+
+def parse_xml(data: bytes, where: str) -> list[Pair]:
+    """One WikiCorpus XML file → its paragraph pairs, in document order (before the length filter)."""
+    try:
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").read()  # llm-jp-eval's open(): universal newlines
+    except UnicodeDecodeError as e:
+        raise MalformedRecordError(where, "document", f"not UTF-8 text ({e})") from e
+    try:
+        root = ET.fromstring(text.replace("&", "&amp;"))
+    except ET.ParseError as e:
+        raise MalformedRecordError(where, "document", f"not well-formed XML after escaping '&' ({e})") from e
+    pairs = []
+    for paragraph in root.iter("par"):
+        ja, en = [], []
+        for sentence in paragraph.findall("sen"):
+            j, e = sentence.find("j"), sentence.find("e[@type='check']")
+            if j is None or e is None or j.text is None or e.text is None:
+                continue
+            ja.append(j.text)
+            en.append(e.text)
+        pairs.append((" ".join(ja), " ".join(en)))
+    return pairs
+
+
+def read_archive(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[Pair]]]:
+    """([(member, is a folder)] in archive order, {xml member (normalised path): paragraph pairs})."""
+    try:
+        archive = tarfile.open(path, "r:*")
+    except (tarfile.TarError, OSError) as e:
+        raise MalformedRecordError(path, "archive", f"not a tar archive ({e})") from e
+    entries, pairs = [], {}
+    with archive:
+        try:
+            for member in archive:
+                entries.append((member.name, member.isdir()))
+                if member.isfile() and member.name.endswith(".xml"):
+                    data = archive.extractfile(member).read()
+                    pairs[_normalised(member.name)] = parse_xml(data, f"{path}!{member.name}")
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise MalformedRecordError(path, "archive", f"truncated or corrupted archive ({e})") from e
+    if not pairs:
+        raise MalformedRecordError(path, "archive", "no *.xml member")
+    return entries, pairs
+
+
+def split_by_file(per_file: list[list[Pair]], japanese_to_english: bool) -> Splits:
+    lists = seeded_shuffle(list(per_file))
+    n = len(lists)
+    parts = {"train": lists[: int(n * 0.8)], "dev": lists[int(n * 0.8): int(n * 0.9)], "test": lists[int(n * 0.9):]}
+    return {split: [Sample(ja, en) if japanese_to_english else Sample(en, ja)
+                    for pairs in chunk for ja, en in pairs if len(ja) + len(en) < MAX_PAIR_CHARS]
+            for split, chunk in parts.items()}
+
+
+def _normalised(name: str) -> str:
+    return "/".join(p for p in name.split("/") if p and p != ".")
+
+
+def file_orders(entries: list[tuple[str, bool]], xml_members: set[str]) -> dict[str, list[str]]:
+    walked = [n for n in walk_order(entries) if n in xml_members]
+    return {"archive (os.walk, creation order)": walked, "sorted": sorted(xml_members)}
+
+
+def _builder(name: str, japanese_to_english: bool):
+    def build(files: RawFiles) -> Splits:
+        from lm_eval_jaster.export import render_llm_jp_eval_json, sha256_text
+        from lm_eval_jaster.registry import get_dataset
+
+        entries, pairs = read_archive(files.path(ARCHIVE))
+        info = get_dataset(name)
+        candidates = {label: split_by_file([pairs[m] for m in order], japanese_to_english)
+                      for label, order in file_orders(entries, set(pairs)).items()}
+        for label, splits in candidates.items():
+            if sha256_text(render_llm_jp_eval_json(info, splits["dev"])) == info.published_dev_sha256:
+                logger.info("%s: file order '%s' reproduces llm-jp-eval's published dev file", name, label)
+                return splits
+        label = next(iter(candidates))
+        logger.warning("%s: no file order tried reproduces llm-jp-eval's published dev file (llm-jp-eval used the "
+                       "unsorted os.walk order of the machine that built it). Using the %s order: the same paragraphs, "
+                       "but not llm-jp-eval's assignment of files to train/dev/test.", name, label)
+        return candidates[label]
+
+    return build
+
+
+DATASETS = [
+    KeyedDatasetInfo(
+        name="wikicorpus-e-to-j",
+        category="MT",
+        instruction=E_TO_J_INSTRUCTION,
+        output_length=300,
+        metrics=("bleu_ja", "bert_score_ja_f1", "comet_wmt22"),
+        key="comet_wmt22",
+        source="wikicorpus",
+        license="CC BY-SA 3.0",
+        homepage="https://alaginrc.nict.go.jp/WikiCorpus/",
+        build=_builder("wikicorpus-e-to-j", japanese_to_english=False),
+        published_dev_sha256="deab5bc3a7c1073dc6cbd16acc2d6887dc226622d35342442c64c36b64c1cc94",
+        answer_format="text",
+    ),
+    KeyedDatasetInfo(
+        name="wikicorpus-j-to-e",
+        category="MT",
+        instruction=J_TO_E_INSTRUCTION,
+        output_length=550,
+        metrics=("bleu_en", "bert_score_en_f1", "comet_wmt22"),
+        key="comet_wmt22",
+        source="wikicorpus",
+        license="CC BY-SA 3.0",
+        homepage="https://alaginrc.nict.go.jp/WikiCorpus/",
+        build=_builder("wikicorpus-j-to-e", japanese_to_english=True),
+        published_dev_sha256="14f78522a2e1afc5394c3bd9ed888927b904fdea598e7c2d6b168d2ed716652f",
+        answer_format="text",
+    ),
+]

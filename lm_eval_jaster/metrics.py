@@ -16,6 +16,7 @@ from rapidfuzz.distance import Indel
 
 __all__ = [
     "LenientAnswer",
+    "with_format_adherence",
     "normalize",
     "normalize_gold",
     "exact_match",
@@ -159,7 +160,8 @@ class LenientAnswer(str):
         return obj
 
 
-def _with_adherence(result: dict, answer: str) -> dict:
+def with_format_adherence(result: dict, answer: str) -> dict:
+    """Add ``format_adherence`` when ``answer`` came from the lenient pipeline."""
     if isinstance(answer, LenientAnswer):
         result["format_adherence"] = 1.0 if str(answer) == answer.strict else 0.0
     return result
@@ -168,25 +170,25 @@ def _with_adherence(result: dict, answer: str) -> dict:
 def process_results_exact_match(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for exact match."""
     v = exact_match(str(results[0]), normalize_gold(doc["output"]))
-    return _with_adherence({"exact_match": v, "score": v}, results[0])
+    return with_format_adherence({"exact_match": v, "score": v}, results[0])
 
 
 def process_results_char_f1(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for char_f1."""
     v = char_f1(str(results[0]), normalize_gold(doc["output"]))
-    return _with_adherence({"char_f1": v, "score": v}, results[0])
+    return with_format_adherence({"char_f1": v, "score": v}, results[0])
 
 
 def process_results_set_f1(doc: dict, results: list[str]) -> dict[str, float]:
     """lm-eval ``process_results`` for set_f1."""
     v = set_f1(str(results[0]), normalize_gold(doc["output"]))
-    return _with_adherence({"set_f1": v, "score": v}, results[0])
+    return with_format_adherence({"set_f1": v, "score": v}, results[0])
 
 
 def process_results_correlation(doc: dict, results: list[str]) -> dict[str, tuple[str, str]]:
     """lm-eval ``process_results`` for pearson/spearman: a JSON-safe ``(pred, gold)`` string pair per sample."""
     item = (str(results[0]), normalize_gold(doc["output"]))
-    return _with_adherence({"pearson": item, "spearman": item, "score": item}, results[0])
+    return with_format_adherence({"pearson": item, "spearman": item, "score": item}, results[0])
 
 
 def pearson_aggregation(items: Sequence[Sequence[str]]) -> float:

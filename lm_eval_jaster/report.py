@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lm_eval_jaster.metrics import parse_float
-from lm_eval_jaster.registry import CATEGORIES, all_datasets, dataset_for_task
+from lm_eval_jaster.registry import CATEGORIES, all_datasets
 from lm_eval_jaster.scores import FILTER, LENIENT_FILTER, compute_scores
 
 INSTALL_HINT = "pip install 'lm-eval-jaster[report]'"

@@ -51,7 +51,7 @@ import threading
 from statistics import mean as _mean
 from typing import Any, Callable, Mapping, Sequence
 
-from lm_eval_jaster.metrics import LenientAnswer, normalize_gold
+from lm_eval_jaster.metrics import normalize_gold, with_format_adherence
 
 logger = logging.getLogger("lm_eval.jaster")
 
@@ -397,12 +397,6 @@ def target_language(doc: Mapping[str, Any]) -> str:
     return lang
 
 
-def _with_adherence(result: dict, answer: Any) -> dict:
-    if isinstance(answer, LenientAnswer):
-        result["format_adherence"] = 1.0 if str(answer) == answer.strict else 0.0
-    return result
-
-
 def process_results_translation(doc: dict, results: list[str]) -> dict[str, Any]:
     """lm-eval ``process_results`` of the MT tasks (``_jaster_translation_yaml``)."""
     pred, gold, lang = str(results[0]), normalize_gold(doc["output"]), target_language(doc)
@@ -411,7 +405,7 @@ def process_results_translation(doc: dict, results: list[str]) -> dict[str, Any]
         result["comet_wmt22"] = result["score"] = [doc["input"], pred, gold]
     if _options["bert_score"]:
         result[f"bert_score_{lang}_f1"] = [lang, pred, gold]
-    return _with_adherence(result, results[0])
+    return with_format_adherence(result, results[0])
 
 
 def process_results_summarization(doc: dict, results: list[str]) -> dict[str, Any]:
@@ -423,7 +417,7 @@ def process_results_summarization(doc: dict, results: list[str]) -> dict[str, An
     result["corpus_bleu"] = ["ja", pred, gold]
     if _options["bert_score"]:
         result["bert_score_ja_f1"] = ["ja", pred, gold]
-    return _with_adherence(result, results[0])
+    return with_format_adherence(result, results[0])
 
 
 def comet_wmt22_aggregation(items: Sequence[Sequence[str]]) -> float:

@@ -7,7 +7,6 @@ import ast
 import csv
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 

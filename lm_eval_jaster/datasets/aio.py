@@ -15,29 +15,16 @@ Licence: JAQKET / AI王 quiz data are distributed under CC BY-SA 4.0.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, split_train_dev
+from lm_eval_jaster.datasets.base import DatasetInfo, RawFiles, Sample, Splits, read_json_lines, split_train_dev
 
 DEV_FILE = "aio_01_dev.jsonl"
 TEST_FILE = "aio_01_test.jsonl"
 
 
 def _read(path: Path) -> list[Sample]:
-    samples = []
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            try:
-                record = json.loads(line.strip())
-                samples.append(Sample(f"質問：{record['question']}", record["answers"][0]))
-            except json.JSONDecodeError as e:
-                raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
-            except KeyError as e:
-                raise MalformedRecordError(path, line_no, f"not an AIO record (missing field {e})") from e
-            except (IndexError, TypeError) as e:
-                raise MalformedRecordError(path, line_no, f"not an AIO record (no answer: {e})") from e
-    return samples
+    return read_json_lines(path, lambda r: Sample(f"質問：{r['question']}", r["answers"][0]), "an AIO record")
 
 
 def build(files: RawFiles) -> Splits:

@@ -8,6 +8,7 @@ exactly the order llm-jp-eval writes them.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,3 +99,20 @@ class MalformedRecordError(ValueError):
 def require_columns(row: Sequence[str], n: int, file: Path | str, line_no: int) -> None:
     if len(row) < n:
         raise MalformedRecordError(file, line_no, f"expected at least {n} tab-separated columns, got {len(row)}")
+
+
+def read_json_lines(path: Path, to_sample: Callable[[dict], Sample], what: str) -> list[Sample]:
+    """One Sample per JSON line; a line that is not JSON, or lacks what ``to_sample`` reads, is a
+    MalformedRecordError naming the file and line (``what``: e.g. "an AIO record")."""
+    samples = []
+    with path.open(encoding="utf-8") as f:
+        for line_no, line in enumerate(f, start=1):
+            try:
+                record = json.loads(line.strip())
+            except json.JSONDecodeError as e:
+                raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
+            try:
+                samples.append(to_sample(record))
+            except (KeyError, IndexError, TypeError) as e:
+                raise MalformedRecordError(path, line_no, f"not {what} ({type(e).__name__}: {e})") from e
+    return samples

@@ -15,10 +15,10 @@ claimed research use.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle, split_train_dev
+from lm_eval_jaster.datasets.base import (DatasetInfo, RawFiles, Sample, Splits, read_json_lines, seeded_shuffle,
+                                          split_train_dev)
 
 PREFIX = "data/jcola-v1.0"
 HOMEPAGE = "https://github.com/osekilab/JCoLA"
@@ -27,17 +27,7 @@ NUM_TRAIN_EXAMPLES = 32
 
 
 def _read(path: Path) -> list[Sample]:
-    samples = []
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            try:
-                record = json.loads(line.strip())
-                samples.append(Sample(record["sentence"], str(record["label"])))
-            except json.JSONDecodeError as e:
-                raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
-            except (KeyError, TypeError) as e:
-                raise MalformedRecordError(path, line_no, f"not a JCoLA record (missing {e})") from e
-    return samples
+    return read_json_lines(path, lambda r: Sample(r["sentence"], str(r["label"])), "a JCoLA record")
 
 
 def build_in_domain(files: RawFiles) -> Splits:

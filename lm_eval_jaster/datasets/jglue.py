@@ -8,31 +8,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, nli_input, split_train_dev
+from lm_eval_jaster.datasets.base import (DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, nli_input,
+                                          read_json_lines, split_train_dev)
 
 HOMEPAGE = "https://github.com/yahoojapan/JGLUE"
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
-    with path.open(encoding="utf-8") as f:
-        for line_no, line in enumerate(f, start=1):
-            try:
-                yield line_no, json.loads(line.strip())
-            except json.JSONDecodeError as e:
-                raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
-
-
 def _lines_builder(prefix: str, to_sample: Callable[[dict], Sample]) -> Callable[[RawFiles], Splits]:
     def read(path: Path) -> list[Sample]:
-        samples = []
-        for line_no, record in _json_lines(path):
-            try:
-                samples.append(to_sample(record))
-            except KeyError as e:
-                raise MalformedRecordError(path, line_no, f"missing field {e}") from e
-        return samples
+        return read_json_lines(path, to_sample, "a JGLUE record")
 
     def build(files: RawFiles) -> Splits:
         train, dev = split_train_dev(read(files.path(f"{prefix}/train-v1.1.json")))

@@ -23,7 +23,6 @@ v1.4.1 sha256 (identical to v1.3.1's).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import zipfile
 from pathlib import Path
@@ -40,26 +39,6 @@ E_TO_J_INSTRUCTION = "これから提示する英語の文章を日本語に翻�
 J_TO_E_INSTRUCTION = "これから提示する日本語の文章を英語に翻訳してください。必ず英語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
 E_TO_J_METRICS = ("bleu_ja", "bert_score_ja_f1", "comet_wmt22")  # llm-jp-eval's order (it is in the exported JSON)
 J_TO_E_METRICS = ("bleu_en", "bert_score_en_f1", "comet_wmt22")
-
-
-@dataclasses.dataclass(frozen=True)
-class KeyedDatasetInfo(DatasetInfo):
-    """A DatasetInfo whose key metric is not the first of llm-jp-eval's metric list.
-
-    ``metrics`` must stay in llm-jp-eval's order because the exported JSON (and so the published sha256) contains it;
-    for MT the key metric comet_wmt22 comes last, for xlsum_ja rouge2 second. (Proposed for base.DatasetInfo: a
-    ``key`` field, ``key_metric = key or metrics[0]``; this subclass then goes away.)
-    """
-
-    key: str = ""
-
-    def __post_init__(self) -> None:
-        if self.key not in self.metrics:
-            raise ValueError(f"{self.name}: key metric {self.key!r} is not one of {self.metrics}")
-
-    @property
-    def key_metric(self) -> str:
-        return self.key
 
 
 def _parse_data_file(archive: zipfile.ZipFile, zip_path: Path, lang: str) -> dict[str, dict[str, str]]:
@@ -133,7 +112,7 @@ def _builder(japanese_to_english: bool):
 
 
 DATASETS = [
-    KeyedDatasetInfo(
+    DatasetInfo(
         name="alt-e-to-j",
         category="MT",
         instruction=E_TO_J_INSTRUCTION,
@@ -147,7 +126,7 @@ DATASETS = [
         published_dev_sha256="796a834af5a60e5969d31626a1c2e60477bede8b8279c438f33952a38389cb83",
         answer_format="text",
     ),
-    KeyedDatasetInfo(
+    DatasetInfo(
         name="alt-j-to-e",
         category="MT",
         instruction=J_TO_E_INSTRUCTION,

@@ -60,6 +60,12 @@ class DatasetInfo:
     in_avg: bool = True
     # Runs model-written code (lm-eval's `unsafe_code`; needs --confirm_run_unsafe_code).
     unsafe_code: bool = False
+    # The key metric when it is not the first of `metrics` (whose order is llm-jp-eval's and part of the export).
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if self.key and self.key not in self.metrics:
+            raise ValueError(f"{self.name}: key metric {self.key!r} is not one of {self.metrics}")
 
     @property
     def task_name(self) -> str:
@@ -67,7 +73,7 @@ class DatasetInfo:
 
     @property
     def key_metric(self) -> str:
-        return self.metrics[0]
+        return self.key or self.metrics[0]
 
 
 def seeded_shuffle(items: list[T], rng: random.Random | None = None) -> list[T]:

@@ -32,8 +32,8 @@ import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lm_eval_jaster.datasets.alt import E_TO_J_INSTRUCTION, J_TO_E_INSTRUCTION, KeyedDatasetInfo
-from lm_eval_jaster.datasets.base import MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle
+from lm_eval_jaster.datasets.alt import E_TO_J_INSTRUCTION, J_TO_E_INSTRUCTION
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle
 
 logger = logging.getLogger("lm_eval.jaster")
 
@@ -161,7 +161,7 @@ def _builder(name: str, japanese_to_english: bool):
 
 
 DATASETS = [
-    KeyedDatasetInfo(
+    DatasetInfo(
         name="wikicorpus-e-to-j",
         category="MT",
         instruction=E_TO_J_INSTRUCTION,
@@ -175,7 +175,7 @@ DATASETS = [
         published_dev_sha256="deab5bc3a7c1073dc6cbd16acc2d6887dc226622d35342442c64c36b64c1cc94",
         answer_format="text",
     ),
-    KeyedDatasetInfo(
+    DatasetInfo(
         name="wikicorpus-j-to-e",
         category="MT",
         instruction=J_TO_E_INSTRUCTION,

@@ -29,8 +29,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from lm_eval_jaster.datasets.alt import KeyedDatasetInfo
-from lm_eval_jaster.datasets.base import MalformedRecordError, RawFiles, Sample, Splits
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
 
 ARCHIVE = "japanese_XLSum_v2.0.tar.bz2"
 SPLIT_FILES = {"train": "japanese_train.jsonl", "dev": "japanese_val.jsonl", "test": "japanese_test.jsonl"}
@@ -83,7 +82,7 @@ def build(files: RawFiles) -> Splits:
 
 
 DATASETS = [
-    KeyedDatasetInfo(
+    DatasetInfo(
         name="xlsum_ja",
         category="SUM",
         instruction="与えられたニュース記事を要約してください。",

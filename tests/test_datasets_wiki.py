@@ -12,7 +12,7 @@ import pytest
 
 from lm_eval_jaster.datasets import wiki
 from lm_eval_jaster.datasets.base import MalformedRecordError, Sample
-from lm_eval_jaster.export import render_llm_jp_eval_json, sha256_text
+from lm_eval_jaster.datasets.base import render_llm_jp_eval_json, sha256_text
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 WAC_DIR = DATA_DIR / wiki.SOURCE

@@ -27,18 +27,13 @@ import io
 import zipfile
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
+from lm_eval_jaster.datasets.base import MalformedRecordError, RawFiles, Splits, read_zip_member
+from lm_eval_jaster.datasets.translation_pairs import kept, samples, translation_datasets
 
 HOMEPAGE = "https://www2.nict.go.jp/astrec-att/member/mutiyama/ALT/"
 ZIP_NAME = "ALT-Parallel-Corpus-20191206.zip"
 MEMBER = "ALT-Parallel-Corpus-20191206/data_{lang}.txt"
 SPLIT_FILES = {"train": "URL-train.txt", "dev": "URL-dev.txt", "test": "URL-test.txt"}
-MAX_PAIR_CHARS = 500  # len(ja) + len(en) must be below this
-
-E_TO_J_INSTRUCTION = "これから提示する英語の文章を日本語に翻訳してください。必ず日本語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
-J_TO_E_INSTRUCTION = "これから提示する日本語の文章を英語に翻訳してください。必ず英語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
-E_TO_J_METRICS = ("bleu_ja", "bert_score_ja_f1", "comet_wmt22")  # llm-jp-eval's order (it is in the exported JSON)
-J_TO_E_METRICS = ("bleu_en", "bert_score_en_f1", "comet_wmt22")
 
 
 def _parse_data_file(archive: zipfile.ZipFile, zip_path: Path, lang: str) -> dict[str, dict[str, str]]:
@@ -46,7 +41,7 @@ def _parse_data_file(archive: zipfile.ZipFile, zip_path: Path, lang: str) -> dic
     member = MEMBER.format(lang=lang)
     where = f"{zip_path}!{member}"
     try:
-        raw = archive.read(member)
+        raw = read_zip_member(archive, member, zip_path)
     except KeyError:
         raise MalformedRecordError(zip_path, "archive", f"no {member} member") from None
     articles: dict[str, dict[str, str]] = {}
@@ -102,42 +97,12 @@ def sentence_pairs(files: RawFiles) -> dict[str, list[tuple[str, str]]]:
 
 def _builder(japanese_to_english: bool):
     def build(files: RawFiles) -> Splits:
-        out: Splits = {}
-        for split, pairs in sentence_pairs(files).items():
-            kept = [(ja, en) for ja, en in pairs if len(ja) + len(en) < MAX_PAIR_CHARS]
-            out[split] = [Sample(ja, en) if japanese_to_english else Sample(en, ja) for ja, en in kept]
-        return out
+        return {split: samples(kept(pairs), japanese_to_english) for split, pairs in sentence_pairs(files).items()}
 
     return build
 
 
-DATASETS = [
-    DatasetInfo(
-        name="alt-e-to-j",
-        category="MT",
-        instruction=E_TO_J_INSTRUCTION,
-        output_length=250,
-        metrics=E_TO_J_METRICS,
-        key="comet_wmt22",
-        source="alt",
-        license="CC BY 4.0",
-        homepage=HOMEPAGE,
-        build=_builder(japanese_to_english=False),
-        published_dev_sha256="796a834af5a60e5969d31626a1c2e60477bede8b8279c438f33952a38389cb83",
-        answer_format="text",
-    ),
-    DatasetInfo(
-        name="alt-j-to-e",
-        category="MT",
-        instruction=J_TO_E_INSTRUCTION,
-        output_length=500,
-        metrics=J_TO_E_METRICS,
-        key="comet_wmt22",
-        source="alt",
-        license="CC BY 4.0",
-        homepage=HOMEPAGE,
-        build=_builder(japanese_to_english=True),
-        published_dev_sha256="968bf42ca791f6bdb7d47d4147fc5fe04e68f3495780aef8f294a8e4a993c5d7",
-        answer_format="text",
-    ),
-]
+DATASETS = translation_datasets(
+    "alt", source="alt", license="CC BY 4.0", homepage=HOMEPAGE, builder=_builder, output_lengths=(250, 500),
+    dev_sha256=("796a834af5a60e5969d31626a1c2e60477bede8b8279c438f33952a38389cb83",
+                "968bf42ca791f6bdb7d47d4147fc5fe04e68f3495780aef8f294a8e4a993c5d7"))

@@ -8,11 +8,15 @@ exactly the order llm-jp-eval writes them.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import random
+import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence, TypeVar
+from typing import Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 SPLITS = ("train", "dev", "test")
 T = TypeVar("T")
@@ -25,6 +29,11 @@ class Sample:
 
 
 Splits = dict[str, list[Sample]]
+
+
+class SplitCandidates(dict):
+    """What a builder returns when the upstream files allow several readings (e.g. an unknown file order): label →
+    Splits. The data layer keeps the candidate whose dev file has llm-jp-eval's published sha256."""
 
 
 class RawFiles(Protocol):
@@ -45,14 +54,17 @@ class DatasetInfo:
     source: str  # folder of the raw-data mirror and key in manifest.tsv
     license: str
     homepage: str
-    build: Callable[[RawFiles], Splits] = field(repr=False, compare=False)
-    published_dev_sha256: str | None = None  # llm-jp/scripts sha256sums.csv (spec §9) of the version below
+    build: Callable[[RawFiles], Splits | SplitCandidates] = field(repr=False, compare=False)
+    published_dev_sha256: str | None = None  # llm-jp/scripts sha256sums.csv of the version below
     published_dev_sha256_version: str = "v1.4.1"
     # How a lenient reader should find the answer in free-form output (lm_eval_jaster.lenient):
     # "label" (one of `labels`), "choice" (a choice number), "number", "pairs" (target–polarity lines),
     # "reading" (hiragana), "lines" (set of lines), "text" (free text).
     answer_format: str = "text"
     labels: tuple[str, ...] = ()
+    # A regex that every line of a well-formed strict answer fullmatches, for formats whose line layout is the
+    # dataset's own (FA, chABSA); "" = the answer format's default rule (lm_eval_jaster.wellformed).
+    line_pattern: str = ""
     # Licence forbids commercial use: left out of jaster_all, included in jaster_all_with_nc (llm-jp-eval's
     # all-with-nc / all-without-nc).
     non_commercial: bool = False
@@ -107,6 +119,17 @@ def require_columns(row: Sequence[str], n: int, file: Path | str, line_no: int) 
         raise MalformedRecordError(file, line_no, f"expected at least {n} tab-separated columns, got {len(row)}")
 
 
+def read_tsv(path: Path, min_columns: int) -> Iterator[list[str]]:
+    """The rows (``line.split("\\t")``, the line's newline kept) of a TSV file with a header line; a row with fewer
+    than ``min_columns`` columns is a MalformedRecordError naming the file and line."""
+    with path.open(encoding="utf-8") as f:
+        next(f)  # header
+        for line_no, line in enumerate(f, start=2):
+            row = line.split("\t")
+            require_columns(row, min_columns, path, line_no)
+            yield row
+
+
 def read_json_lines(path: Path, to_sample: Callable[[dict], Sample], what: str) -> list[Sample]:
     """One Sample per JSON line; a line that is not JSON, or lacks what ``to_sample`` reads, is a
     MalformedRecordError naming the file and line (``what``: e.g. "an AIO record")."""
@@ -122,3 +145,64 @@ def read_json_lines(path: Path, to_sample: Callable[[dict], Sample], what: str) 
             except (KeyError, IndexError, TypeError) as e:
                 raise MalformedRecordError(path, line_no, f"not {what} ({type(e).__name__}: {e})") from e
     return samples
+
+
+def render_llm_jp_eval_json(info: DatasetInfo, samples: Iterable[Sample]) -> str:
+    """The text llm-jp-eval writes as ``evaluation/<split>/<dataset>.json``
+    (``json.dump(asdict(OutputInfo), f, ensure_ascii=False, indent=4)``), byte for byte."""
+    payload = {
+        "instruction": info.instruction,
+        "output_length": info.output_length,
+        "metrics": list(info.metrics),
+        "few_shots": [],
+        "samples": [{"input": s.input, "output": s.output} for s in samples],
+    }
+    return json.dumps(payload, ensure_ascii=False, indent=4)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# An archive member is read into memory whole: a member larger than this (a "zip bomb": a few MB that inflate to GBs)
+# is an error, not an exhausted machine. The largest real member (XL-Sum's Japanese train file) is about 60 MB.
+MAX_MEMBER_BYTES = 512 * 1024 ** 2
+
+
+def _too_large(where: str, size: int | str) -> MalformedRecordError:
+    return MalformedRecordError(where, "archive", f"member of {size} bytes is larger than the {MAX_MEMBER_BYTES} "
+                                                  f"bytes lm-eval-jaster reads from an archive (not the upstream file?)")
+
+
+def read_zip_member(archive: zipfile.ZipFile, member: str, archive_path: Path | str) -> bytes:
+    """``archive.read(member)`` with a size cap (the declared size and the bytes actually inflated)."""
+    where = f"{archive_path}!{member}"
+    info = archive.getinfo(member)  # KeyError when absent, as archive.read
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise _too_large(where, info.file_size)
+    with archive.open(info) as f:
+        data = f.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise _too_large(where, f"more than {MAX_MEMBER_BYTES}")
+    return data
+
+
+def read_tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, archive_path: Path | str) -> bytes:
+    """The bytes of a regular tar member, with a size cap."""
+    where = f"{archive_path}!{member.name}"
+    if member.size > MAX_MEMBER_BYTES:
+        raise _too_large(where, member.size)
+    handle = archive.extractfile(member)
+    if handle is None:
+        raise MalformedRecordError(where, "archive", "not a regular file")
+    with handle:
+        return handle.read(MAX_MEMBER_BYTES + 1)
+
+
+def read_gzip(path: Path) -> bytes:
+    """The decompressed bytes of a .gz file, with a size cap."""
+    with gzip.open(path, "rb") as f:
+        data = f.read(MAX_MEMBER_BYTES + 1)
+    if len(data) > MAX_MEMBER_BYTES:
+        raise _too_large(str(path), f"more than {MAX_MEMBER_BYTES}")
+    return data

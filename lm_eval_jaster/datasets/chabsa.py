@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import zipfile
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle
+from lm_eval_jaster.datasets.base import (DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_zip_member,
+                                          seeded_shuffle)
 
 ZIP_NAME = "chABSA-dataset.zip"
 
@@ -28,7 +29,7 @@ def build(files: RawFiles) -> Splits:
             raise MalformedRecordError(path, "archive", "no chABSA-dataset/*.json member")
         for member in members:
             try:
-                document = json.loads(archive.read(member).decode("utf-8"))
+                document = json.loads(read_zip_member(archive, member, path).decode("utf-8"))
                 for sentence in document["sentences"]:
                     targets = [f"{o['target']} {o['polarity']}" for o in sentence["opinions"]]
                     if targets:  # sentences without opinions are skipped
@@ -53,5 +54,6 @@ DATASETS = [
         build=build,
         published_dev_sha256="a04db94fd91894ed48593d2824b70fed9a241fd7e81aea854a8d32af1389a592",
         answer_format="pairs",
+        line_pattern=r"\S.* (?:positive|negative|neutral)",  # "target polarity"
     )
 ]

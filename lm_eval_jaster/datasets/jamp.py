@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import (DatasetInfo, RawFiles, Sample, Splits, nli_input, require_columns,
-                                          split_train_dev)
+from lm_eval_jaster.datasets.base import DatasetInfo, RawFiles, Sample, Splits, nli_input, read_tsv, split_train_dev
 
 
 def _read_tsv(path: Path) -> list[Sample]:
-    samples = []
-    with path.open(encoding="utf-8") as f:
-        next(f)  # header
-        for line_no, line in enumerate(f, start=2):
-            row = line.split("\t")
-            require_columns(row, 4, path, line_no)
-            samples.append(Sample(nli_input(row[1], row[2]), row[3]))
-    return samples
+    return [Sample(nli_input(row[1], row[2]), row[3]) for row in read_tsv(path, 4)]
 
 
 def build(files: RawFiles) -> Splits:

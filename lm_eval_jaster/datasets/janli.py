@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from lm_eval_jaster.datasets.base import (DatasetInfo, RawFiles, Sample, Splits, nli_input, require_columns,
-                                          split_train_dev)
+from lm_eval_jaster.datasets.base import DatasetInfo, RawFiles, Sample, Splits, nli_input, read_tsv, split_train_dev
 
 
 def build(files: RawFiles) -> Splits:
-    path = files.path("janli.tsv")
     train_dev, test = [], []
-    with path.open(encoding="utf-8") as f:
-        next(f)  # header
-        for line_no, line in enumerate(f, start=2):
-            row = line.split("\t")
-            require_columns(row, 4, path, line_no)
-            sample = Sample(nli_input(row[1], row[2]), row[3])
-            # The last column names the official split; only "test" rows are kept apart.
-            (test if row[-1].strip() == "test" else train_dev).append(sample)
+    for row in read_tsv(files.path("janli.tsv"), 4):
+        sample = Sample(nli_input(row[1], row[2]), row[3])
+        # The last column names the official split; only "test" rows are kept apart.
+        (test if row[-1].strip() == "test" else train_dev).append(sample)
     train, dev = split_train_dev(train_dev)
     return {"train": train, "dev": dev, "test": test}
 

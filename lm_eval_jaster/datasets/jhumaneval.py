@@ -27,13 +27,13 @@ blank lines inside is cut there. Needs ``--confirm_run_unsafe_code``.
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import re
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
-from lm_eval_jaster.datasets.mbpp import INSTRUCTION
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_gzip
+from lm_eval_jaster.datasets.code_tasks import INSTRUCTION
 
 FILE = "data/jhuman-eval.jsonl.gz"
 TRAIN_SIZE = 32
@@ -56,16 +56,20 @@ def _sample(record: dict) -> Sample:
 def read_records(path: Path) -> list[dict]:
     records = []
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            for line_no, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
+        data = read_gzip(path)
     except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
         raise MalformedRecordError(path, "document", f"not a gzip file ({e})") from e
+    try:
+        lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").readlines()
+    except UnicodeDecodeError as e:
+        raise MalformedRecordError(path, "document", f"not UTF-8 text ({e})") from e
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
     return records
 
 

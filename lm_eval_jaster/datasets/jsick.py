@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import (DatasetInfo, RawFiles, Sample, Splits, nli_input, require_columns,
-                                          split_train_dev)
+from lm_eval_jaster.datasets.base import DatasetInfo, RawFiles, Sample, Splits, nli_input, read_tsv, split_train_dev
 
 
 def _read_tsv(path: Path) -> list[Sample]:
-    samples = []
-    with path.open(encoding="utf-8") as f:
-        next(f)  # header
-        for line_no, line in enumerate(f, start=2):
-            row = line.split("\t")
-            require_columns(row, 11, path, line_no)
-            # sentence_A_Ja, sentence_B_Ja, entailment_label_Ja
-            samples.append(Sample(nli_input(row[8], row[9]), row[10]))
-    return samples
+    # sentence_A_Ja, sentence_B_Ja, entailment_label_Ja
+    return [Sample(nli_input(row[8], row[9]), row[10]) for row in read_tsv(path, 11)]
 
 
 def build(files: RawFiles) -> Splits:

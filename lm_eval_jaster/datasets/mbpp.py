@@ -31,15 +31,13 @@ import json
 from pathlib import Path
 
 from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
+from lm_eval_jaster.datasets.code_tasks import INSTRUCTION
 
 FILE = "mbpp_translation.jsonl"
 TEST_ROWS = range(10, 510)
 DEV_ROWS = range(510, 600)
 TRAIN_FROM = 600
 
-INSTRUCTION = ("あなたはPythonを専門にするプログラマです。タスクは下記の通りであり、あなたが書いたコードは入力に"
-               "書かれたテストケースを通過する必要があります。返答にはコードだけを平文で書いてください。```は"
-               "入れないでください。")
 
 
 def _sample(record: dict) -> Sample:

@@ -21,19 +21,19 @@ import csv
 import io
 import random
 import tarfile
+from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_tar_member
 
 TAR_NAME = "data.tar"
 FOLDERS = {"train": "dev", "dev": "val", "test": "test"}  # our split → upstream folder
 
 
-def _read_csv(archive: tarfile.TarFile, member: tarfile.TarInfo, where: str) -> list[Sample]:
+def _read_csv(archive: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> list[Sample]:
+    where = f"{path}!{member.name}"
     samples = []
-    handle = archive.extractfile(member)
-    if handle is None:
-        raise MalformedRecordError(where, "archive", "not a regular file")
-    with io.TextIOWrapper(handle, encoding="utf-8") as f:  # newline=None: universal newlines, as open() does
+    data = read_tar_member(archive, member, path)
+    with io.TextIOWrapper(io.BytesIO(data), encoding="utf-8") as f:  # newline=None: universal newlines, as open()
         reader = csv.reader(f, quoting=csv.QUOTE_ALL)
         try:
             for row in reader:
@@ -73,7 +73,7 @@ def build(files: RawFiles) -> Splits:
                 raise MalformedRecordError(path, "archive", f"no {prefix}*{suffix} member")
             per_subject = []
             for name in names:
-                samples = _read_csv(archive, members[name], f"{path}!{name}")
+                samples = _read_csv(archive, members[name], path)
                 random.Random(42).shuffle(samples)  # random.seed(42) before every file
                 per_subject.append(samples)
             splits[split] = _interleave(per_subject)

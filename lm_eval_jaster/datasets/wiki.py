@@ -294,6 +294,17 @@ def _builder(name: str) -> Callable[[RawFiles], Splits]:
     return build
 
 
+# The line of a well-formed answer (lm_eval_jaster.wellformed), as the NFKC-normalised golds are written.
+_NE_TYPE = "(?:組織名|人名|地名|固有物名|日付表現|時刻表現|金額表現|割合表現)"
+_NE_ITEM = rf"\S(?:(?!\({_NE_TYPE}\)).)*?\({_NE_TYPE}\)"  # an entity never holds a "(type)": one way to split
+_LINE_PATTERNS = {
+    "wiki_ner": rf"{_NE_ITEM}(?: {_NE_ITEM})*",  # 東京(地名) 日本銀行(組織名)
+    "wiki_dependency": r"\S.* -> .*\S",  # 係り元 -> 係り先
+    "wiki_pas": r"\S.*? (?:ガ|デ|ト|ニ|ヘ|ヲ|カラ|マデ|ヨリ):\S.*",  # 述語 ガ:項 ヲ:項
+    "wiki_coreference": r"\S+(?: +\S+)+",  # two or more mentions
+}
+
+
 def _info(name: str, instruction: str, output_length: int, metric: str, sha256: str) -> DatasetInfo:
     return DatasetInfo(
         name=name,
@@ -307,6 +318,7 @@ def _info(name: str, instruction: str, output_length: int, metric: str, sha256: 
         build=_builder(name),
         published_dev_sha256=sha256,
         answer_format="reading" if metric == "char_f1" else "lines",
+        line_pattern=_LINE_PATTERNS.get(name, ""),
     )
 
 

@@ -27,19 +27,15 @@ that the splits cannot be llm-jp-eval's. The archive is read in place (no extrac
 from __future__ import annotations
 
 import io
-import logging
 import tarfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lm_eval_jaster.datasets.alt import E_TO_J_INSTRUCTION, J_TO_E_INSTRUCTION
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, seeded_shuffle
-
-logger = logging.getLogger("lm_eval.jaster")
+from lm_eval_jaster.datasets.base import (MalformedRecordError, RawFiles, SplitCandidates, Splits, read_tar_member,
+                                          seeded_shuffle)
+from lm_eval_jaster.datasets.translation_pairs import Pair, kept, samples, translation_datasets
 
 ARCHIVE = "wiki_corpus_2.01.tar.gz"
-MAX_PAIR_CHARS = 500
-Pair = tuple[str, str]  # (ja, en)
 
 
 def walk_order(entries: list[tuple[str, bool]]) -> list[str]:
@@ -111,7 +107,7 @@ def read_archive(path: Path) -> tuple[list[tuple[str, bool]], dict[str, list[Pai
             for member in archive:
                 entries.append((member.name, member.isdir()))
                 if member.isfile() and member.name.endswith(".xml"):
-                    data = archive.extractfile(member).read()
+                    data = read_tar_member(archive, member, path)
                     pairs[_normalised(member.name)] = parse_xml(data, f"{path}!{member.name}")
         except (tarfile.TarError, EOFError, OSError) as e:
             raise MalformedRecordError(path, "archive", f"truncated or corrupted archive ({e})") from e
@@ -124,8 +120,7 @@ def split_by_file(per_file: list[list[Pair]], japanese_to_english: bool) -> Spli
     lists = seeded_shuffle(list(per_file))
     n = len(lists)
     parts = {"train": lists[: int(n * 0.8)], "dev": lists[int(n * 0.8): int(n * 0.9)], "test": lists[int(n * 0.9):]}
-    return {split: [Sample(ja, en) if japanese_to_english else Sample(en, ja)
-                    for pairs in chunk for ja, en in pairs if len(ja) + len(en) < MAX_PAIR_CHARS]
+    return {split: samples(kept([pair for pairs in chunk for pair in pairs]), japanese_to_english)
             for split, chunk in parts.items()}
 
 
@@ -138,55 +133,18 @@ def file_orders(entries: list[tuple[str, bool]], xml_members: set[str]) -> dict[
     return {"archive (os.walk, creation order)": walked, "sorted": sorted(xml_members)}
 
 
-def _builder(name: str, japanese_to_english: bool):
-    def build(files: RawFiles) -> Splits:
-        from lm_eval_jaster.export import render_llm_jp_eval_json, sha256_text
-        from lm_eval_jaster.registry import get_dataset
-
+def _builder(japanese_to_english: bool):
+    def build(files: RawFiles) -> SplitCandidates:
+        """One candidate per file order; the data layer keeps the one whose dev file is llm-jp-eval's."""
         entries, pairs = read_archive(files.path(ARCHIVE))
-        info = get_dataset(name)
-        candidates = {label: split_by_file([pairs[m] for m in order], japanese_to_english)
-                      for label, order in file_orders(entries, set(pairs)).items()}
-        for label, splits in candidates.items():
-            if sha256_text(render_llm_jp_eval_json(info, splits["dev"])) == info.published_dev_sha256:
-                logger.info("%s: file order '%s' reproduces llm-jp-eval's published dev file", name, label)
-                return splits
-        label = next(iter(candidates))
-        logger.warning("%s: no file order tried reproduces llm-jp-eval's published dev file (llm-jp-eval used the "
-                       "unsorted os.walk order of the machine that built it). Using the %s order: the same paragraphs, "
-                       "but not llm-jp-eval's assignment of files to train/dev/test.", name, label)
-        return candidates[label]
+        return SplitCandidates({label: split_by_file([pairs[m] for m in order], japanese_to_english)
+                                for label, order in file_orders(entries, set(pairs)).items()})
 
     return build
 
 
-DATASETS = [
-    DatasetInfo(
-        name="wikicorpus-e-to-j",
-        category="MT",
-        instruction=E_TO_J_INSTRUCTION,
-        output_length=300,
-        metrics=("bleu_ja", "bert_score_ja_f1", "comet_wmt22"),
-        key="comet_wmt22",
-        source="wikicorpus",
-        license="CC BY-SA 3.0",
-        homepage="https://alaginrc.nict.go.jp/WikiCorpus/",
-        build=_builder("wikicorpus-e-to-j", japanese_to_english=False),
-        published_dev_sha256="deab5bc3a7c1073dc6cbd16acc2d6887dc226622d35342442c64c36b64c1cc94",
-        answer_format="text",
-    ),
-    DatasetInfo(
-        name="wikicorpus-j-to-e",
-        category="MT",
-        instruction=J_TO_E_INSTRUCTION,
-        output_length=550,
-        metrics=("bleu_en", "bert_score_en_f1", "comet_wmt22"),
-        key="comet_wmt22",
-        source="wikicorpus",
-        license="CC BY-SA 3.0",
-        homepage="https://alaginrc.nict.go.jp/WikiCorpus/",
-        build=_builder("wikicorpus-j-to-e", japanese_to_english=True),
-        published_dev_sha256="14f78522a2e1afc5394c3bd9ed888927b904fdea598e7c2d6b168d2ed716652f",
-        answer_format="text",
-    ),
-]
+DATASETS = translation_datasets(
+    "wikicorpus", source="wikicorpus", license="CC BY-SA 3.0", homepage="https://alaginrc.nict.go.jp/WikiCorpus/",
+    builder=_builder, output_lengths=(300, 550),
+    dev_sha256=("deab5bc3a7c1073dc6cbd16acc2d6887dc226622d35342442c64c36b64c1cc94",
+                "14f78522a2e1afc5394c3bd9ed888927b904fdea598e7c2d6b168d2ed716652f"))

@@ -29,7 +29,7 @@ import json
 import tarfile
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits
+from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_tar_member
 
 ARCHIVE = "japanese_XLSum_v2.0.tar.bz2"
 SPLIT_FILES = {"train": "japanese_train.jsonl", "dev": "japanese_val.jsonl", "test": "japanese_test.jsonl"}
@@ -39,7 +39,7 @@ MAX_CHAR_LENGTH = 2048
 def _read_split(archive: tarfile.TarFile, path: Path, member: tarfile.TarInfo) -> list[Sample]:
     where = f"{path}!{member.name}"
     samples = []
-    data = archive.extractfile(member).read()
+    data = read_tar_member(archive, member, path)
     try:  # file iteration splits on "\n" only (str.splitlines would also split on U+2028 inside a JSON string)
         lines = list(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
     except UnicodeDecodeError as e:

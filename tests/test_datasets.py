@@ -16,6 +16,7 @@ import pytest
 from lm_eval_jaster import cli
 from lm_eval_jaster.data import build_splits, load_jaster, split_cache_path
 from lm_eval_jaster.datasets.base import MalformedRecordError
+from lm_eval_jaster.errors import SettingsError
 from lm_eval_jaster.registry import all_datasets, get_dataset
 from lm_eval_jaster.sources import DataNotFoundError, DownloadError, IntegrityError, manifest
 
@@ -52,10 +53,9 @@ SPLIT_SIZES = {  # train, dev, test as built from ../shared/data
 
 @pytest.mark.parametrize("name", VERIFIABLE)
 def test_dev_export_matches_published_sha256(name, shared_data, empty_cache, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        cli.main(["export", "--split", "dev", "--output-dir", str(tmp_path / "out"), "--datasets", name,
-                  "--data-dir", str(shared_data)])
-    assert exit_info.value.code == 0, capsys.readouterr().err
+    status = cli.main(["export", "--split", "dev", "--output-dir", str(tmp_path / "out"), "--datasets", name,
+                       "--data-dir", str(shared_data)])
+    assert status == 0, capsys.readouterr().err
     exported = tmp_path / "out" / "dev" / f"{name}.json"
     assert hashlib.sha256(exported.read_bytes()).hexdigest() == PUBLISHED_DEV_SHA256[name]
     assert "matches llm-jp-eval v1.4.1's published sha256" in capsys.readouterr().out
@@ -161,13 +161,48 @@ def test_load_jaster_hook(jaster_env, monkeypatch):
     dataset = load_jaster(jaster_dataset="jemhopqa", pretrained="ignored-model-arg", version=1.0)
     assert set(dataset) == {"train", "dev", "test", "eval"}
     assert dataset["eval"]["input"] == dataset["dev"]["input"]  # llm-jp-eval's default data_type
-    assert set(dataset["train"].column_names) == {"input", "output", "instruction", "split"}
+    assert set(dataset["train"].column_names) == {"input", "output", "instruction", "split", "jaster_dataset"}
     assert dataset["train"][0]["instruction"] == get_dataset("jemhopqa").instruction
     assert load_jaster(jaster_dataset="jemhopqa", jaster_split="test")["eval"]["input"] == dataset["test"]["input"]
     monkeypatch.setenv("JASTER_SPLIT", "test")
     assert load_jaster(jaster_dataset="jemhopqa")["eval"]["split"][0] == "test"
-    with pytest.raises(ValueError, match="jaster_split must be 'dev' or 'test'"):
+    with pytest.raises(SettingsError, match="jaster_split = 'validation' is not one of dev, test"):
         load_jaster(jaster_dataset="jemhopqa", jaster_split="validation")
+    with pytest.raises(SettingsError, match="unknown --metadata key 'jaster_spilt'. Did you mean 'jaster_split'"):
+        load_jaster(jaster_dataset="jemhopqa", jaster_spilt="test")
+
+
+def test_split_cache_holding_the_wrong_shape_is_rebuilt(shared_data, empty_cache, caplog):
+    first = build_splits("niilc", shared_data)
+    for payload in ("[]", "null", '"text"', '{"format": 1, "sha256": "x", "splits": null}', "{}"):
+        split_cache_path("niilc").write_text(payload, encoding="utf-8")
+        assert build_splits("niilc", shared_data) == first
+    assert "Ignoring a corrupted cached split file" in caplog.text
+
+
+def test_split_cache_of_an_unpinned_source_is_keyed_by_its_files(tmp_path, empty_cache, jaster_env, monkeypatch):
+    """chABSA's zip has no pinned checksum: a changed file gives another cache entry, never the stale splits."""
+    import zipfile
+
+    key = ("chabsa", "chABSA-dataset.zip")
+    monkeypatch.setitem(manifest(), key, dataclasses.replace(manifest()[key], sha256="", git_blob_sha1=""))
+    mirror = tmp_path / "mirror"
+    shutil.copytree(jaster_env / "chabsa", mirror / "chabsa")
+    first = build_splits("chabsa", mirror)
+    first_path = split_cache_path("chabsa", mirror)
+    assert first_path.name.startswith("chabsa-") and first_path.is_file()
+    # Upstream changes the file: one document fewer.
+    archive = mirror / "chabsa" / "chABSA-dataset.zip"
+    with zipfile.ZipFile(archive) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    dropped = sorted(n for n in members if n.endswith(".json"))[0]
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members.items():
+            if name != dropped:
+                zf.writestr(name, data)
+    second = build_splits("chabsa", mirror)
+    assert split_cache_path("chabsa", mirror) != first_path
+    assert sum(map(len, second.values())) < sum(map(len, first.values()))
 
 
 # --- bad input ------------------------------------------------------------------------------------------------

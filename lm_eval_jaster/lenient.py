@@ -1,8 +1,8 @@
 """Lenient answer extraction: a free-form generation → the gold's format, so the same metrics can score it.
 
 This is NOT llm-jp-eval's scoring. The strict pipeline (:func:`lm_eval_jaster.metrics.normalize`) stays the
-reported score; the "lenient" pipeline (:class:`LenientFilter`) is reported beside it. It reads what a model
-meant (「答え：entailment」, "**2**", "１２個", a bullet list, …) and rewrites it in the dataset's gold format
+reported score; the "lenient" pipeline (:class:`lm_eval_jaster.filters.LenientAnswerFilter`) is reported beside
+it. It reads what a model meant (「答え：entailment」, "**2**", "１２個", a bullet list, …) and rewrites it in the dataset's gold format
 (``DatasetInfo.answer_format``). Whenever the answer cannot be found unambiguously, the cleaned text is
 returned as is, and the metric then fails naturally: lenient never invents an answer.
 
@@ -26,10 +26,8 @@ import re
 import unicodedata
 from typing import Sequence
 
-from lm_eval.api.filter import Filter
-
 __all__ = ["clean", "extract", "extract_label", "extract_choice", "extract_number", "extract_pairs",
-           "extract_lines", "extract_text", "extract_reading", "extract_code", "LenientFilter"]
+           "extract_lines", "extract_text", "extract_reading", "extract_code", "EXTRACTORS"]
 
 # ---------------------------------------------------------------------------
 # Common cleanup
@@ -435,39 +433,25 @@ def extract_code(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Dispatch and the lm-eval filter
+# Dispatch
 # ---------------------------------------------------------------------------
+
+EXTRACTORS = {
+    "label": lambda text, labels, doc: extract_label(text, labels),
+    "choice": lambda text, labels, doc: extract_choice(text, (doc or {}).get("input", "")),
+    "number": lambda text, labels, doc: extract_number(text),
+    "pairs": lambda text, labels, doc: extract_pairs(text),
+    "lines": lambda text, labels, doc: extract_lines(text),
+    "reading": lambda text, labels, doc: extract_reading(text),
+    "text": lambda text, labels, doc: extract_text(text),
+    "code": lambda text, labels, doc: extract_code(text),
+}
 
 
 def extract(text: str, answer_format: str, labels: Sequence[str] = (), doc: dict | None = None) -> str:
     """The answer in ``text`` written in the gold format of ``answer_format`` (DatasetInfo.answer_format)."""
-    if answer_format == "label":
-        return extract_label(text, labels)
-    if answer_format == "choice":
-        return extract_choice(text, (doc or {}).get("input", ""))
-    if answer_format == "number":
-        return extract_number(text)
-    if answer_format == "pairs":
-        return extract_pairs(text)
-    if answer_format == "lines":
-        return extract_lines(text)
-    if answer_format == "reading":
-        return extract_reading(text)
-    if answer_format == "text":
-        return extract_text(text)
-    if answer_format == "code":
-        return extract_code(text)
-    return clean(text)
-
-
-class LenientFilter(Filter):
-    """lm-eval filter: :func:`extract` on every response (a lenient view beside llm-jp-eval's strict one)."""
-
-    def __init__(self, answer_format: str = "text", labels: Sequence[str] | None = None, **kwargs) -> None:
-        super().__init__()
-        self.answer_format = answer_format
-        self.labels = tuple(labels or ())
-
-    def apply(self, resps, docs):
-        return [[extract(r, self.answer_format, self.labels, doc) for r in responses]
-                for responses, doc in zip(resps, docs)]
+    try:
+        extractor = EXTRACTORS[answer_format]
+    except KeyError:
+        raise ValueError(f"unknown answer format {answer_format!r}; known: {', '.join(EXTRACTORS)}") from None
+    return extractor(text, labels, doc)

@@ -120,11 +120,11 @@ def jaster_env(mirror, fixture_manifest, tmp_path_factory):
 @pytest.fixture(autouse=True, scope="session")
 def _stub_comet():
     """COMET's model cannot be downloaded here: a stand-in scorer (0.5 per segment) lets MT tasks run end to end."""
-    from lm_eval_jaster import text_metrics
+    from lm_eval_jaster.metrics import neural
 
-    text_metrics.set_comet_scorer(lambda data: [0.5] * len(data))
+    neural.set_comet_scorer(lambda data: [0.5] * len(data))
     yield
-    text_metrics.set_comet_scorer(None)
+    neural.set_comet_scorer(None)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from lm_eval_jaster import cli
 from lm_eval_jaster.data import build_splits
 from lm_eval_jaster.registry import get_dataset
-from lm_eval_jaster.task import keep_system_text, resolve_chat_format
+from lm_eval_jaster import settings
+from lm_eval_jaster.task import JasterTask, keep_system_text
 from reference import HEADER, llm_jp_eval_prompt
 from tiny_model import CHAT_TEMPLATE, build_tiny_model
 
@@ -93,11 +94,28 @@ def test_keep_system_text_leaves_working_templates_alone():
 
 
 def test_chat_format_validation(monkeypatch):
-    assert resolve_chat_format(None) == "single_turn"
+    assert settings.resolve({}).chat_format == "single_turn"
     monkeypatch.setenv("JASTER_CHAT_FORMAT", "multiturn")
-    assert resolve_chat_format(None) == "multiturn"
-    with pytest.raises(ValueError, match="jaster_chat_format must be one of"):
-        resolve_chat_format("two_turns")
+    assert settings.resolve({}).chat_format == "multiturn"
+    with pytest.raises(settings.SettingsError, match="jaster_chat_format = 'two_turns' is not one of"):
+        settings.resolve({"jaster_chat_format": "two_turns"})
+
+
+def test_the_dropped_system_message_warning_comes_once_per_task(caplog):
+    import logging
+    import types
+
+    folds = []
+    task = types.SimpleNamespace(info=types.SimpleNamespace(task_name="jaster_jamp"), _folded_system=False)
+    render = keep_system_text(lambda messages, **kw: "".join(m["content"] for m in messages if m["role"] == "user"),
+                              on_fold=lambda: (folds.append(1), JasterTask._warn_folded_system(task)))
+    with caplog.at_level(logging.WARNING, logger="lm_eval.jaster"):
+        for _ in range(5):  # five requests of one task
+            render([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}])
+    assert len(folds) == 5
+    assert [r.getMessage() for r in caplog.records].count(
+        "jaster_jamp: the chat template dropped the system message; its text is put at the start of the first user "
+        "message instead, so the instruction is kept (once per task).") == 1
 
 
 def test_tiny_model_template_is_the_one_asserted_above():

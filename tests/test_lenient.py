@@ -9,7 +9,6 @@ import pytest
 
 from lm_eval_jaster import lenient
 from lm_eval_jaster.lenient import (
-    LenientFilter,
     clean,
     extract,
     extract_choice,
@@ -492,34 +491,38 @@ def test_extract_dispatch():
     assert extract("売上高: positive", "pairs") == "売上高 positive"
     assert extract("- A -> B", "lines") == "A -> B"
     assert extract("答え：YES", "text") == "YES"
-    assert extract("「x」", "unknown-format") == "x"
+    with pytest.raises(ValueError, match="unknown answer format 'unknown-format'"):
+        extract("「x」", "unknown-format")
 
 
-def test_lenient_filter():
-    f = LenientFilter(answer_format="label", labels=list(JAMP))
-    docs = [{"input": "前提：…\n仮説：…", "output": "entailment", "instruction": "…"},
-            {"input": "前提：…\n仮説：…", "output": "neutral", "instruction": "…"}]
-    resps = [["答え：entailment", "\n\nENTAILMENT"], ["**neutral**"]]
-    assert f.apply(resps, docs) == [["entailment", "entailment"], ["neutral"]]
+def test_lenient_filter_reads_the_format_from_each_docs_dataset():
+    from lm_eval_jaster.filters import LenientAnswerFilter
 
-    f = LenientFilter(answer_format="choice", labels=[])
-    assert f.apply([["選択肢2"]], [{"input": DOC_INPUT, "output": "2", "instruction": ""}]) == [["2"]]
-
-    f = LenientFilter(answer_format="number")
-    assert f.apply([["１２個"]], [{"input": "", "output": "12", "instruction": ""}]) == [["12"]]
+    f = LenientAnswerFilter()
+    docs = [{"input": "前提：…\n仮説：…", "output": "entailment", "jaster_dataset": "jamp"},
+            {"input": "前提：…\n仮説：…", "output": "neutral", "jaster_dataset": "jamp"},
+            {"input": DOC_INPUT, "output": "2", "jaster_dataset": "jcommonsenseqa"},
+            {"input": "", "output": "12", "jaster_dataset": "mawps"}]
+    resps = [["答え：entailment", "\n\nENTAILMENT"], ["**neutral**"], ["選択肢2"], ["１２個"]]
+    out = f.apply(resps, docs)
+    assert out == [["entailment", "entailment"], ["neutral"], ["2"], ["12"]]
+    assert [a.strict for a in out[0]] == ["答え:entailment", ""] and out[3][0].strict == "12個"  # NFKC
+    with pytest.raises(ValueError, match="not a Jaster doc"):
+        f.apply([["x"]], [{"input": "", "output": ""}])
 
 
 def test_lenient_filter_in_an_lm_eval_ensemble():
     from lm_eval.filters import build_filter_ensemble
 
-    ensemble = build_filter_ensemble("lenient", [(LenientFilter, {"answer_format": "label", "labels": list(JAMP)}),
-                                                 ("take_first", None)])
+    from lm_eval_jaster.filters import LenientAnswerFilter
+
+    ensemble = build_filter_ensemble("lenient", [(LenientAnswerFilter, {}), ("take_first", None)])
 
     class Inst:
         def __init__(self, resps, doc):
             self.resps, self.doc, self.filtered_resps = resps, doc, {}
 
-    insts = [Inst(["答え：contradiction"], {"input": "", "output": "contradiction", "instruction": ""})]
+    insts = [Inst(["答え：contradiction"], {"input": "", "output": "contradiction", "jaster_dataset": "jamp"})]
     ensemble.apply(insts)
     assert insts[0].filtered_resps["lenient"] == "contradiction"
 

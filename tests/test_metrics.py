@@ -18,10 +18,7 @@ from lm_eval_jaster.metrics import (
     parse_float,
     pearson,
     pearson_aggregation,
-    process_results_char_f1,
-    process_results_correlation,
-    process_results_exact_match,
-    process_results_set_f1,
+    process_results,
     set_f1,
     spearman,
     spearman_aggregation,
@@ -461,34 +458,52 @@ def test_correlation_returns_plain_float_in_range():
 # ---------------------------------------------------------------------------
 
 
-def _doc(output: str) -> dict:
-    return {"instruction": "質問に答えてください。", "input": "質問：テスト", "output": output}
+def _doc(output: str, dataset: str) -> dict:
+    return {"instruction": "質問に答えてください。", "input": "質問：テスト", "output": output,
+            "jaster_dataset": dataset}
 
 
 def test_process_results_exact_match():
-    out = process_results_exact_match(_doc("ＥＮＴＡＩＬＭＥＮＴ"), [normalize("ENTAILMENT\n\n### 入力")])
+    out = process_results(_doc("ＥＮＴＡＩＬＭＥＮＴ", "jamp"), [normalize("ENTAILMENT\n\n### 入力")])
     assert out == {"exact_match": 1.0, "score": 1.0}
-    out = process_results_exact_match(_doc("entailment"), ["entailment\n"])
+    out = process_results(_doc("entailment", "jamp"), ["entailment\n"])
     assert out == {"exact_match": 0.0, "score": 0.0}
 
 
 def test_process_results_char_f1():
-    out = process_results_char_f1(_doc("東京"), [normalize("東京都")])
+    out = process_results(_doc("東京", "niilc"), [normalize("東京都")])
     assert out == {"char_f1": 0.8, "score": 0.8}
 
 
 def test_process_results_set_f1():
-    out = process_results_set_f1(_doc("a\nb\nd\ne"), ["a\nb\nc"])
+    out = process_results(_doc("a\nb\nd\ne", "wiki_coreference"), ["a\nb\nc"])
     assert set(out) == {"set_f1", "score"}
     assert out["set_f1"] == out["score"] == set_f1("a\nb\nc", "a\nb\nd\ne")
 
 
+def test_process_results_of_the_lenient_pipeline_adds_answer_diagnostics():
+    from lm_eval_jaster.filters import LenientAnswer
+
+    # Right once extracted, wrong as written; the strict answer is not a label: not well-formed.
+    out = process_results(_doc("entailment", "jamp"), [LenientAnswer("entailment", "答え：entailment")])
+    assert out == {"exact_match": 1.0, "score": 1.0, "format_adherence": 0.0, "lenient_recovered": 1.0}
+    # Well-formed and right as written: nothing to recover.
+    out = process_results(_doc("entailment", "jamp"), [LenientAnswer("entailment", "entailment")])
+    assert out == {"exact_match": 1.0, "score": 1.0, "format_adherence": 1.0, "lenient_recovered": 0.0}
+    # Well-formed but wrong either way.
+    out = process_results(_doc("neutral", "jamp"), [LenientAnswer("entailment", "entailment")])
+    assert out["format_adherence"] == 1.0 and out["lenient_recovered"] == 0.0
+    # The reading dataset also reports whether kanji are left.
+    out = process_results(_doc("とうきょう", "wiki_reading"), [LenientAnswer("東京", "東京")])
+    assert out["kanji_left"] == 1.0 and out["format_adherence"] == 0.0
+
+
 def test_process_results_correlation_items_are_json_safe():
-    docs = [_doc("1"), _doc("２"), _doc("3"), _doc("4")]
+    docs = [_doc("1", "jsts"), _doc("２", "jsts"), _doc("3", "jsts"), _doc("4", "jsts")]
     responses = ["1点", "わからない", "", "3"]
     items = []
     for doc, resp in zip(docs, responses):
-        out = process_results_correlation(doc, [normalize(resp)])
+        out = process_results(doc, [normalize(resp)])
         assert set(out) == {"pearson", "spearman", "score"}
         for value in out.values():
             assert isinstance(value, tuple) and len(value) == 2

@@ -36,15 +36,26 @@ def test_entry_point_names_the_task_package():
     assert entry.value == "lm_eval_jaster.tasks"
 
 
-def test_filter_pipelines_and_lenient_labels_survive_yaml(jaster_env):
+def test_every_task_has_both_pipelines_and_docs_carry_their_dataset(jaster_env):
     from lm_eval.tasks import TaskManager
+
+    from lm_eval_jaster.filters import LenientAnswer, LenientAnswerFilter, LlmJpEvalFilter
+    from lm_eval_jaster.metrics import normalize
 
     manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
     names = [info.task_name for info in all_datasets().values()]
     tasks = manager.load(names)["tasks"]
     for info in all_datasets().values():
-        pipelines = {p["name"]: p["filter"] for p in tasks[info.task_name].config.filter_list}
+        task = tasks[info.task_name]
+        pipelines = {p["name"]: p["filter"] for p in task.config.filter_list}
         assert list(pipelines) == ["llm-jp-eval", "lenient"]
-        lenient = pipelines["lenient"][0]
-        assert lenient["answer_format"] == info.answer_format
-        assert tuple(lenient.get("labels", ())) == info.labels  # e.g. "yes"/"no" not read as booleans
+        assert pipelines["llm-jp-eval"][0]["function"] is LlmJpEvalFilter
+        assert pipelines["lenient"][0]["function"] is LenientAnswerFilter
+        doc = task.test_docs()[0]
+        assert doc["jaster_dataset"] == info.name
+        # The lenient filter reads the answer format and labels from the doc's dataset.
+        raw = f"答え：{info.labels[0]}" if info.labels else "答え：x"
+        (answer,) = LenientAnswerFilter().apply([[raw]], [doc])[0]
+        assert isinstance(answer, LenientAnswer) and answer.strict == normalize(raw)
+        if info.answer_format == "label":
+            assert answer == info.labels[0]  # e.g. "yes"/"no" stay strings

@@ -1,12 +1,15 @@
-"""MT / SUM metrics (lm_eval_jaster.text_metrics): llm-jp-eval's BLEU as it computes it, corpus BLEU, RougeJa,
-COMET's optional path (early error, opt-out, stub and fake backends) and the lm-eval glue."""
+"""MT / SUM metrics (lm_eval_jaster.metrics.translation, .neural): llm-jp-eval's BLEU as it computes it, corpus BLEU,
+RougeJa, COMET's optional paths (absent → a note, required → an error, another interpreter, stub and fake backends)
+and the lm-eval glue."""
 
 from __future__ import annotations
 
 import importlib.machinery
 import json
 import math
+import os
 import random
+import stat
 import sys
 import types
 from pathlib import Path
@@ -14,42 +17,42 @@ from pathlib import Path
 import pytest
 from sacrebleu.metrics import BLEU
 
-from lm_eval_jaster import text_metrics
-from lm_eval_jaster.metrics import LenientAnswer
-from lm_eval_jaster.text_metrics import (
-    COMET_MODEL_ID,
-    MetricUnavailableError,
-    bleu_en,
-    bleu_ja,
-    corpus_bleu,
-    process_results_summarization,
-    process_results_translation,
-    rouge_scores,
-)
+from lm_eval_jaster import settings
+from lm_eval_jaster.filters import LenientAnswer
+from lm_eval_jaster.metrics import neural, process_results, translation
+from lm_eval_jaster.metrics.neural import COMET_MODEL_ID, MetricUnavailableError, NeuralOptions
+from lm_eval_jaster.metrics.translation import bleu_en, bleu_ja, corpus_bleu, rouge_scores
+from lm_eval_jaster.registry import get_dataset
+from lm_eval_jaster.task import optional_metrics
 
 E_TO_J = "これから提示する英語の文章を日本語に翻訳してください。必ず日本語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
 J_TO_E = "これから提示する日本語の文章を英語に翻訳してください。必ず英語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
+ON = NeuralOptions(comet=True)
 
 
 @pytest.fixture(autouse=True)
 def clean_state(monkeypatch):
-    """Each test starts from the defaults with no COMET/BERTScore stand-in; whatever was installed before (e.g. a
-    session-wide stub in conftest) is put back afterwards."""
-    saved = (text_metrics.options(), text_metrics._comet_scorer, text_metrics._bert_scorer)
-    monkeypatch.delenv("JASTER_COMET", raising=False)
-    text_metrics.reset_options()
-    text_metrics.set_comet_scorer(None)
-    text_metrics.set_bert_scorer(None)
+    """Each test starts with no COMET/BERTScore stand-in; whatever was installed before (e.g. a session-wide stub in
+    conftest) is put back afterwards."""
+    saved = (neural._comet_scorer, neural._bert_scorer)
+    for name in ("JASTER_COMET", "JASTER_COMET_PYTHON", "JASTER_BERT_SCORE"):
+        monkeypatch.delenv(name, raising=False)
+    neural.set_comet_scorer(None)
+    neural.set_bert_scorer(None)
     yield
-    text_metrics.reset_options()
-    text_metrics._options.update(saved[0])
-    text_metrics.set_comet_scorer(saved[1])
-    text_metrics.set_bert_scorer(saved[2])
+    neural.set_comet_scorer(saved[0])
+    neural.set_bert_scorer(saved[1])
 
 
 def test_all_exports_exist():
-    for name in text_metrics.__all__:
-        assert hasattr(text_metrics, name), name
+    for module in (translation, neural):
+        for name in module.__all__:
+            assert hasattr(module, name), name
+
+
+def _options(**metadata) -> tuple[NeuralOptions, list[str]]:
+    """The options and notes a task of alt-e-to-j gets for this metadata (as JasterTask computes them)."""
+    return optional_metrics(get_dataset(metadata.pop("dataset", "alt-e-to-j")), settings.resolve(metadata))
 
 
 # ---------------------------------------------------------------------------
@@ -147,7 +150,7 @@ def test_corpus_bleu_hand_checked_and_not_llm_jp_evals():
 # ---------------------------------------------------------------------------
 
 def test_rouge_tokenizer_is_sacrebleus_mecab_ipadic():
-    tokenizer = text_metrics._rouge_scorer()._tokenizer
+    tokenizer = translation._rouge_scorer()._tokenizer
     assert tokenizer.tokenize("私は猫です。") == ["私", "は", "猫", "です", "。"]
     assert tokenizer.tokenize("猫が鳴いた。\n犬が走った。\n") == ["猫", "が", "鳴い", "た", "。", "犬", "が", "走っ", "た", "。"]
 
@@ -171,12 +174,12 @@ def test_rouge_hand_checked():
 
 
 def tokenizer_for_test():
-    return text_metrics._JapaneseWordTokenizer()
+    return translation._JapaneseWordTokenizer()
 
 
 def test_rouge_newline_rule():
-    assert text_metrics._add_new_line("あ。い！う？") == "あ。\nい！\nう？\n"
-    assert text_metrics._add_new_line("あ。\nい。") == "あ。\nい。"  # a text with a newline is left alone
+    assert translation._add_new_line("あ。い！う？") == "あ。\nい！\nう？\n"
+    assert translation._add_new_line("あ。\nい。") == "あ。\nい。"  # a text with a newline is left alone
 
 
 # ---------------------------------------------------------------------------
@@ -192,54 +195,58 @@ def _strict_json(value) -> str:
 
 
 def test_process_results_translation_items():
-    doc = {"input": "The cat sleeps.", "output": "猫が眠る。", "instruction": E_TO_J, "split": "dev"}
-    out = process_results_translation(doc, ["猫が寝る。"])
+    doc = {"input": "The cat sleeps.", "output": "猫が眠る。", "instruction": E_TO_J, "jaster_dataset": "alt-e-to-j"}
+    out = process_results(doc, ["猫が寝る。"], ON)
     assert out["bleu_ja"] == pytest.approx(bleu_ja("猫が寝る。", "猫が眠る。"))
     assert out["comet_wmt22"] == out["score"] == ["The cat sleeps.", "猫が寝る。", "猫が眠る。"]  # src = raw input
     assert out["corpus_bleu"] == ["ja", "猫が寝る。", "猫が眠る。"]
     assert "format_adherence" not in out and "bleu_en" not in out and "bert_score_ja_f1" not in out
     _strict_json(out)
-    doc_je = {"input": "猫が眠る。", "output": "The cat sleeps.", "instruction": J_TO_E, "split": "dev"}
-    out = process_results_translation(doc_je, [LenientAnswer("The cat sleeps.", "訳：The cat sleeps.")])
+    doc_je = {"input": "猫が眠る。", "output": "The cat sleeps.", "instruction": J_TO_E, "jaster_dataset": "alt-j-to-e"}
+    out = process_results(doc_je, [LenientAnswer("The cat sleeps.", "訳：The cat sleeps.")], ON)
+    # The strict answer is non-blank text, so it is well-formed; COMET is corpus-level: no lenient_recovered.
     assert set(out) == {"bleu_en", "corpus_bleu", "comet_wmt22", "score", "format_adherence"}
-    assert out["bleu_en"] == pytest.approx(100.0) and out["format_adherence"] == 0.0
+    assert out["bleu_en"] == pytest.approx(100.0) and out["format_adherence"] == 1.0
 
 
-def test_gold_is_nfkc_normalised_and_direction_falls_back_to_script():
-    doc = {"input": "x", "output": "ＡＢＣです", "instruction": "unknown"}
-    out = process_results_translation(doc, ["ABCです"])
+def test_gold_is_nfkc_normalised_and_the_direction_comes_from_the_dataset():
+    doc = {"input": "x", "output": "ＡＢＣです", "jaster_dataset": "wikicorpus-e-to-j"}
+    out = process_results(doc, ["ABCです"], ON)
     assert out["corpus_bleu"] == ["ja", "ABCです", "ABCです"] and out["bleu_ja"] == pytest.approx(100.0)
-    assert process_results_translation({"input": "猫", "output": "cat"}, ["cat"])["corpus_bleu"][0] == "en"
+    assert process_results({"input": "猫", "output": "cat", "jaster_dataset": "wikicorpus-j-to-e"}, ["cat"],
+                           ON)["corpus_bleu"][0] == "en"
 
 
 def test_process_results_summarization_items():
-    doc = {"input": "記事", "output": "私は犬です。", "instruction": "与えられたニュース記事を要約してください。"}
-    out = process_results_summarization(doc, ["私は猫です。"])
+    doc = {"input": "記事", "output": "私は犬です。", "jaster_dataset": "xlsum_ja"}
+    out = process_results(doc, ["私は猫です。"], ON)
     assert out["rouge2"] == out["score"] == pytest.approx(0.5)
     assert out["rouge1"] == pytest.approx(0.8) and out["rougeLsum"] == pytest.approx(0.8)
     assert out["bleu_ja"] == pytest.approx(bleu_ja("私は猫です。", "私は犬です。"))
     assert out["corpus_bleu"] == ["ja", "私は猫です。", "私は犬です。"]
     assert "comet_wmt22" not in out
     _strict_json(out)
-    lenient = process_results_summarization(doc, [LenientAnswer("私は犬です。", "私は犬です。")])
-    assert lenient["format_adherence"] == 1.0 and lenient["score"] == 1.0
+    lenient = process_results(doc, [LenientAnswer("私は犬です。", "要約：私は犬です。")], ON)
+    assert lenient["score"] == 1.0 and lenient["lenient_recovered"] == 1.0
 
 
 def test_aggregations():
     items = [["ja", "戦死とは、軍人が戦争で死ぬこと。", "戦死とは、軍人が戦争により死亡すること。"]]
-    assert text_metrics.corpus_bleu_aggregation(items) == pytest.approx(57.667, abs=1e-3)
+    assert translation.corpus_bleu_aggregation(items) == pytest.approx(57.667, abs=1e-3)
     seen = []
-    text_metrics.set_comet_scorer(lambda data: seen.extend(data) or [0.5 + 0.1 * i for i in range(len(data))])
+    neural.set_comet_scorer(lambda data: seen.extend(data) or [0.5 + 0.1 * i for i in range(len(data))])
     triples = [["s1", "m1", "r1"], ["s2", "m2", "r2"], ["s1", "m1", "r1"]]
-    assert text_metrics.comet_wmt22_aggregation(triples) == pytest.approx((0.5 + 0.6 + 0.5) / 3)
+    assert neural.comet_wmt22_aggregation(triples, ON) == pytest.approx((0.5 + 0.6 + 0.5) / 3)
     assert seen == [{"src": "s1", "mt": "m1", "ref": "r1"}, {"src": "s2", "mt": "m2", "ref": "r2"}]  # once per triple
     seen.clear()
-    assert text_metrics.comet_wmt22_aggregation(triples[:2]) == pytest.approx(0.55)  # cached: the `score` twin
+    assert neural.comet_wmt22_aggregation(triples[:2], ON) == pytest.approx(0.55)  # cached: the `score` twin
     assert seen == []
+    assert neural.cached_segment_scores(triples) == pytest.approx([0.5, 0.6, 0.5])  # what the intervals resample
+    assert neural.cached_segment_scores([["never", "scored", "x"]]) is None
 
 
 # ---------------------------------------------------------------------------
-# COMET: optional, checked early, opt-out
+# COMET: optional. Absent → a note and BLEU only; required (jaster_comet: true) → an error before any generation
 # ---------------------------------------------------------------------------
 
 def _no_comet(monkeypatch):
@@ -248,33 +255,37 @@ def _no_comet(monkeypatch):
     monkeypatch.delitem(sys.modules, "comet", raising=False)
 
 
-def test_comet_absent_is_a_clear_error(monkeypatch):
+def test_comet_absent_is_a_note_not_an_error(monkeypatch):
     _no_comet(monkeypatch)
-    assert "not installed" in text_metrics.comet_status()
-    with pytest.raises(MetricUnavailableError) as error:
-        text_metrics.prepare_task("alt-e-to-j", {})
-    message = str(error.value)
-    for needed in ('pip install "lm-eval-jaster[mt]"', COMET_MODEL_ID, "HF_HUB_OFFLINE", '"jaster_comet": false'):
-        assert needed in message
-    with pytest.raises(MetricUnavailableError):  # the aggregation says the same, should the build check be skipped
-        text_metrics.comet_wmt22_aggregation([["s", "m", "r"]])
-    text_metrics.prepare_task("xlsum_ja", {})  # no COMET needed there
-    text_metrics.prepare_task("jamp", {})
+    options, notes = _options()
+    assert options.comet is False
+    (note,) = notes
+    assert "not installed" in note and "MT is left out of AVG" in note and "JASTER_COMET_PYTHON" in note
+    doc = {"input": "猫", "output": "cat", "jaster_dataset": "alt-j-to-e"}
+    assert set(process_results(doc, ["cat"], options)) == {"bleu_en", "corpus_bleu"}  # no comet, no score
+    assert _options(dataset="xlsum_ja") == (NeuralOptions(comet=False), [])  # no COMET needed there
+    assert _options(dataset="jamp")[1] == []
 
 
-def test_comet_opt_out(monkeypatch, caplog):
+def test_comet_required_but_absent_is_an_error(monkeypatch):
     _no_comet(monkeypatch)
-    for metadata in ({"jaster_comet": False}, {"jaster_comet": "false"}, {"jaster_comet": 0}):
-        assert text_metrics.prepare_task("alt-j-to-e", metadata)["comet"] is False
-    assert "MT category" in caplog.text
-    doc = {"input": "猫", "output": "cat", "instruction": J_TO_E}
-    assert set(process_results_translation(doc, ["cat"])) == {"bleu_en", "corpus_bleu"}  # no comet, no score
+    for metadata in ({"jaster_comet": True}, {"jaster_comet": "true"}):
+        with pytest.raises(MetricUnavailableError) as error:
+            _options(**metadata)
+        for needed in ('pip install "lm-eval-jaster[mt]"', "JASTER_COMET_PYTHON", COMET_MODEL_ID):
+            assert needed in str(error.value)
     monkeypatch.setenv("JASTER_COMET", "0")
-    assert text_metrics.prepare_task("alt-j-to-e", {})["comet"] is False
+    assert _options()[0].comet is False
     with pytest.raises(MetricUnavailableError):  # metadata wins over the environment
-        text_metrics.prepare_task("alt-j-to-e", {"jaster_comet": True})
-    with pytest.raises(ValueError, match="jaster_comet must be true or false"):
-        text_metrics.prepare_task("alt-j-to-e", {"jaster_comet": "maybe"})
+        _options(jaster_comet=True)
+    with pytest.raises(settings.SettingsError, match="jaster_comet = 'maybe' is not true or false or auto"):
+        _options(jaster_comet="maybe")
+
+
+def test_comet_switched_off_is_a_note_too(monkeypatch):
+    neural.set_comet_scorer(lambda data: [0.5] * len(data))
+    options, notes = _options(jaster_comet=False)
+    assert options.comet is False and "switched off" in notes[0]
 
 
 def _fake_comet(monkeypatch, download_error: Exception | None = None) -> dict:
@@ -301,16 +312,17 @@ def _fake_comet(monkeypatch, download_error: Exception | None = None) -> dict:
     module.download_model = download_model
     module.load_from_checkpoint = lambda path: calls.setdefault("loaded", path) and Model()
     monkeypatch.setitem(sys.modules, "comet", module)
-    monkeypatch.setattr(text_metrics, "_comet_models", {})
-    monkeypatch.setattr(text_metrics, "_comet_segment_cache", {})
+    monkeypatch.setattr(neural, "_comet_models", {})
+    monkeypatch.setattr(neural, "_segment_cache", {})
     return calls
 
 
 def test_comet_backend_is_called_as_llm_jp_eval_does(monkeypatch):
     calls = _fake_comet(monkeypatch)
-    text_metrics.prepare_task("alt-e-to-j", {"jaster_comet_gpus": 0})
-    assert calls["download"] == [COMET_MODEL_ID]  # resolved at build time
-    value = text_metrics.comet_wmt22_aggregation([["src one", "mt1", "ref"], ["src two", "mt-two", "ref"]])
+    options, notes = _options(jaster_comet=True, jaster_comet_gpus=0)
+    assert notes == [] and options.comet is True
+    assert calls["download"] == [COMET_MODEL_ID]  # resolved at build time, before any generation
+    value = neural.comet_wmt22_aggregation([["src one", "mt1", "ref"], ["src two", "mt-two", "ref"]], options)
     assert value == pytest.approx((0.3 + 0.6) / 2)  # system score = mean of segment scores
     (predict,) = calls["predict"]
     assert predict["batch_size"] == 8 and predict["gpus"] == 0
@@ -318,71 +330,132 @@ def test_comet_backend_is_called_as_llm_jp_eval_does(monkeypatch):
     assert calls["loaded"] == f"/fake/{COMET_MODEL_ID}/checkpoints/model.ckpt"
 
 
-def test_comet_model_missing_offline_fails_at_build_time(monkeypatch):
+def test_comet_model_missing_offline_fails_at_build_time_when_required(monkeypatch):
     _fake_comet(monkeypatch, download_error=OSError("offline mode is enabled"))
     with pytest.raises(MetricUnavailableError) as error:
-        text_metrics.prepare_task("wikicorpus-e-to-j", {})
-    assert "could not be found or downloaded" in str(error.value) and "HF_HUB_OFFLINE" in str(error.value)
-    assert "offline mode is enabled" in str(error.value)
+        _options(dataset="wikicorpus-e-to-j", jaster_comet=True)
+    assert "could not be found or downloaded" in str(error.value) and "offline mode is enabled" in str(error.value)
 
 
 def test_comet_local_checkpoint(monkeypatch, tmp_path):
     calls = _fake_comet(monkeypatch)
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(b"")
-    text_metrics.prepare_task("alt-e-to-j", {"jaster_comet_model": str(ckpt)})
+    options, _ = _options(jaster_comet=True, jaster_comet_model=str(ckpt))
     assert calls["download"] == []
-    assert text_metrics.comet_wmt22_aggregation([["s", "abcde", "r"]]) == pytest.approx(0.5)
+    assert neural.comet_wmt22_aggregation([["s", "abcde", "r"]], options) == pytest.approx(0.5)
     assert calls["loaded"] == str(ckpt)
 
 
 # ---------------------------------------------------------------------------
-# BERTScore: opt-in
+# COMET in another interpreter (JASTER_COMET_PYTHON), tested with a stub interpreter: the real python with a fake
+# `comet` package on its path, as a venv with unbabel-comet would have it
+# ---------------------------------------------------------------------------
+
+FAKE_COMET = r"""
+import json, os
+LOG = os.environ["FAKE_COMET_LOG"]
+
+def download_model(model):
+    with open(LOG, "a") as f:
+        f.write(json.dumps({"download": model}) + "\n")
+    return "/fake/" + model + "/model.ckpt"
+
+class _Output:
+    def __init__(self, scores):
+        self.scores = scores
+
+class _Model:
+    def predict(self, data, batch_size, gpus, progress_bar):
+        print("Lightning would print progress here")  # must not corrupt the reply channel
+        with open(LOG, "a") as f:
+            f.write(json.dumps({"predict": len(data), "batch_size": batch_size, "gpus": gpus}) + "\n")
+        return _Output([len(d["mt"]) / 10 for d in data])
+
+def load_from_checkpoint(path):
+    with open(LOG, "a") as f:
+        f.write(json.dumps({"load": path}) + "\n")
+    return _Model()
+"""
+
+
+@pytest.fixture
+def comet_python(tmp_path, monkeypatch) -> tuple[Path, Path]:
+    """An executable `python` that has a (fake) unbabel-comet; and the log of what it was asked."""
+    site = tmp_path / "site"
+    (site / "comet").mkdir(parents=True)
+    (site / "comet" / "__init__.py").write_text(FAKE_COMET, encoding="utf-8")
+    log = tmp_path / "comet.log"
+    python = tmp_path / "venv-comet" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f"#!/bin/sh\nPYTHONPATH={site} FAKE_COMET_LOG={log} exec {sys.executable} \"$@\"\n")
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    neural._python_has_comet.cache_clear()
+    _no_comet(monkeypatch)  # not in this interpreter: only the other one has it
+    yield python, log
+    for worker in neural._workers.values():
+        worker.close()
+    neural._workers.clear()
+
+
+def test_comet_in_another_interpreter(comet_python, monkeypatch):
+    python, log = comet_python
+    monkeypatch.setenv("JASTER_COMET_PYTHON", str(python))
+    options, notes = _options(jaster_comet_gpus=0)
+    assert options.comet is True and notes == []  # "auto" finds it there
+    items = [["src one", "mt1", "ref"], ["src two", "mt-two", "ref"]]
+    assert neural.comet_wmt22_aggregation(items, options) == pytest.approx((0.3 + 0.6) / 2)
+    assert neural.comet_wmt22_aggregation(items + [["s3", "abcd", "r"]], options) == pytest.approx((0.3 + 0.6 + 0.4) / 3)
+    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    # One worker for the run: the model is loaded once; only new segments are sent.
+    assert calls == [{"download": COMET_MODEL_ID}, {"load": f"/fake/{COMET_MODEL_ID}/model.ckpt"},
+                     {"predict": 2, "batch_size": 8, "gpus": 0}, {"predict": 1, "batch_size": 8, "gpus": 0}]
+
+
+def test_comet_python_without_comet_is_a_note(tmp_path, monkeypatch):
+    _no_comet(monkeypatch)
+    neural._python_has_comet.cache_clear()
+    options, notes = _options(jaster_comet_python=sys.executable)  # this interpreter has no unbabel-comet
+    assert options.comet is False and "cannot be imported" in notes[0] and sys.executable in notes[0]
+    options, notes = _options(jaster_comet_python=str(tmp_path / "nope" / "python"))
+    assert options.comet is False and "does not exist" in notes[0]
+
+
+# ---------------------------------------------------------------------------
+# BERTScore: opt-in; absent → a note
 # ---------------------------------------------------------------------------
 
 def test_bert_score_is_opt_in(monkeypatch):
-    doc = {"input": "The cat.", "output": "猫。", "instruction": E_TO_J}
-    text_metrics.set_comet_scorer(lambda data: [0.0] * len(data))
-    text_metrics.prepare_task("alt-e-to-j", {})
-    assert "bert_score_ja_f1" not in process_results_translation(doc, ["猫。"])
+    doc = {"input": "The cat.", "output": "猫。", "jaster_dataset": "alt-e-to-j"}
+    neural.set_comet_scorer(lambda data: [0.0] * len(data))
+    options, _ = _options()
+    assert "bert_score_ja_f1" not in process_results(doc, ["猫。"], options)
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bert_score" else real(name, *a))
-    with pytest.raises(MetricUnavailableError, match="bert-score"):
-        text_metrics.prepare_task("alt-e-to-j", {"jaster_bert_score": True})
-    text_metrics.set_bert_scorer(lambda preds, golds, lang: [1.0 if p == g else 0.5 for p, g in zip(preds, golds)])
-    text_metrics.prepare_task("alt-e-to-j", {"jaster_bert_score": True})
-    out = process_results_translation(doc, ["猫。"])
+    options, notes = _options(jaster_bert_score=True)
+    assert any("bert-score is not installed" in n for n in notes)
+    assert "bert_score_ja_f1" not in process_results(doc, ["猫。"], options)
+    neural.set_bert_scorer(lambda preds, golds, lang: [1.0 if p == g else 0.5 for p, g in zip(preds, golds)])
+    options, notes = _options(jaster_bert_score=True)
+    assert notes == []
+    out = process_results(doc, ["猫。"], options)
     assert out["bert_score_ja_f1"] == ["ja", "猫。", "猫。"]
-    assert text_metrics.bert_score_aggregation([out["bert_score_ja_f1"], ["ja", "犬。", "猫。"]]) == pytest.approx(0.75)
+    assert neural.bert_score_aggregation([out["bert_score_ja_f1"], ["ja", "犬。", "猫。"]]) == pytest.approx(0.75)
 
 
 # ---------------------------------------------------------------------------
-# Through lm-eval: the error comes when the task is built; the opt-out and a stub run end to end
+# Through lm-eval: COMET absent → the MT tasks run with BLEU and the table says why COMET is missing
 # ---------------------------------------------------------------------------
 
 MT_SUM_TASKS = ["jaster_alt_e_to_j", "jaster_alt_j_to_e", "jaster_wikicorpus_e_to_j", "jaster_wikicorpus_j_to_e",
                 "jaster_xlsum_ja"]
 
 
-def test_task_build_fails_early_without_comet(jaster_env, monkeypatch):
-    from lm_eval.tasks import TaskManager
-
-    from lm_eval_jaster import TASKS_DIR, data
-
-    _no_comet(monkeypatch)
-    built = []
-    monkeypatch.setattr(data, "build_splits", lambda *a, **k: built.append(a) or pytest.fail("data built"))
-    manager = TaskManager(include_path=str(TASKS_DIR), include_defaults=False)
-    with pytest.raises(MetricUnavailableError, match=r"lm-eval-jaster\[mt\]"):
-        manager.load(["jaster_alt_e_to_j"])
-    assert built == []  # before the data, so long before any generation
-
-
-def _run_cli(args: list[str], capsys) -> tuple[dict, dict, dict[str, list[dict]]]:
+def _run_cli(args: list[str], capsys) -> tuple[dict, dict, dict[str, list[dict]], str]:
     from lm_eval_jaster import cli
 
-    cli.main(args)
-    capsys.readouterr()
+    assert cli.main(args) == 0
+    printed = capsys.readouterr().out
     out = Path(args[args.index("--output_path") + 1])
     (results_file,) = sorted(out.glob("*/results_*.json"))
     results = json.loads(results_file.read_text(encoding="utf-8"))
@@ -396,13 +469,13 @@ def _run_cli(args: list[str], capsys) -> tuple[dict, dict, dict[str, list[dict]]
     for path in results_file.parent.glob("samples_*.jsonl"):
         task = path.name[len("samples_"):].rsplit("_", 1)[0]
         samples[task] = [json.loads(line, parse_constant=reject) for line in path.read_text(encoding="utf-8").splitlines()]
-    return results, scores, samples
+    return results, scores, samples, printed
 
 
 def test_dummy_run_with_a_stub_comet(jaster_env, tmp_path, capsys):
     seen = []
-    text_metrics.set_comet_scorer(lambda data: seen.extend(data) or [0.25] * len(data))
-    results, scores, samples = _run_cli(
+    neural.set_comet_scorer(lambda data: seen.extend(data) or [0.25] * len(data))
+    results, scores, samples, _ = _run_cli(
         ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", ",".join(MT_SUM_TASKS), "--limit", "3",
          "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
     rows = results["results"]
@@ -419,22 +492,30 @@ def test_dummy_run_with_a_stub_comet(jaster_env, tmp_path, capsys):
     xlsum = rows["jaster_xlsum_ja"]
     assert xlsum["rouge2,llm-jp-eval"] == xlsum["score,llm-jp-eval"] == 0.0
     assert scores["categories"]["MT"] == pytest.approx(0.25)
+    assert scores["datasets"]["alt-e-to-j"]["ci"] == [0.25, 0.25]  # from the cached segment scores
     assert scores["categories"]["SUM"] == 0.0
     assert scores["datasets"]["alt-e-to-j"]["key_metric"] == "comet_wmt22"
     assert scores["datasets"]["xlsum_ja"]["key_metric"] == "rouge2"
+    assert scores["notes"] == []
     for task, task_rows in samples.items():  # per-sample values are JSON (strings, floats), never NaN
         for row in task_rows:
             if task != "jaster_xlsum_ja":
                 assert row["comet_wmt22"][1] == row["filtered_resps"][0]
 
 
-def test_dummy_run_with_comet_switched_off(jaster_env, tmp_path, capsys, monkeypatch):
+def test_mt_runs_without_comet_and_the_table_says_so(jaster_env, tmp_path, capsys, monkeypatch):
     _no_comet(monkeypatch)
-    results, scores, _ = _run_cli(
-        ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks",
-         "jaster_alt_e_to_j,jaster_alt_j_to_e,jaster_jemhopqa", "--limit", "2", "--metadata", '{"jaster_comet": false}', "--output_path", str(tmp_path / "out"),
-         "--log_samples"], capsys)
-    row = results["results"]["jaster_alt_e_to_j"]
-    assert "bleu_ja,llm-jp-eval" in row and "corpus_bleu,llm-jp-eval" in row
-    assert "comet_wmt22,llm-jp-eval" not in row and "score,llm-jp-eval" not in row
+    results, scores, _, printed = _run_cli(
+        ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_mt,jaster_jemhopqa", "--limit",
+         "2", "--output_path", str(tmp_path / "out"), "--log_samples"], capsys)
+    for task in ("jaster_alt_e_to_j", "jaster_alt_j_to_e", "jaster_wikicorpus_e_to_j", "jaster_wikicorpus_j_to_e"):
+        row = results["results"][task]
+        assert any(f"bleu_{lang},llm-jp-eval" in row for lang in ("ja", "en")) and "corpus_bleu,llm-jp-eval" in row
+        assert "comet_wmt22,llm-jp-eval" not in row and "score,llm-jp-eval" not in row
     assert "MT" not in scores["categories"] and "MT" in scores["missing_categories"]
+    assert scores["datasets"]["alt-e-to-j"]["score"] is None and scores["datasets"]["alt-e-to-j"]["in_avg"] is False
+    assert scores["avg_categories"] == ["QA"] and scores["avg_partial"] is True
+    assert any("alt-e-to-j: comet_wmt22 not computed (the package unbabel-comet is not installed)" in n
+               for n in scores["notes"])
+    assert "| MT | alt-e-to-j (not in AVG) | comet_wmt22 | missing |" in printed
+    assert "comet_wmt22 not computed (the package unbabel-comet is not installed): MT is left out of AVG" in printed

@@ -1,4 +1,4 @@
-"""llm-jp-eval (v1.3.0 / v1.4.1) scoring, bit-exact, plus the lm-eval 0.4.13 glue used by the task YAMLs.
+"""llm-jp-eval (v1.3.0 / v1.4.1) post-processing and metrics, bit-exact.
 
 Pure functions take ``(pred, gold)`` / ``(preds, golds)``. Predictions are expected to be post-processed
 with :func:`normalize` (cut at the first blank line, NFKC) and golds with :func:`normalize_gold` (NFKC).
@@ -15,8 +15,6 @@ from typing import Any, Callable, Sequence
 from rapidfuzz.distance import Indel
 
 __all__ = [
-    "LenientAnswer",
-    "with_format_adherence",
     "normalize",
     "normalize_gold",
     "exact_match",
@@ -25,10 +23,10 @@ __all__ = [
     "parse_float",
     "pearson",
     "spearman",
-    "process_results_exact_match",
-    "process_results_char_f1",
-    "process_results_set_f1",
-    "process_results_correlation",
+    "score_exact_match",
+    "score_char_f1",
+    "score_set_f1",
+    "score_correlation",
     "pearson_aggregation",
     "spearman_aggregation",
 ]
@@ -141,54 +139,29 @@ def spearman(preds: Sequence[str], golds: Sequence[str]) -> float:
 
 
 # ---------------------------------------------------------------------------
-# lm-eval glue (results[0] has already passed the "llm-jp-eval" filter, i.e. normalize)
+# Per-sample values for lm-eval (answers already post-processed by a filter pipeline)
 # ---------------------------------------------------------------------------
 
 
-class LenientAnswer(str):
-    """A leniently extracted answer that remembers llm-jp-eval's strict reading of the same generation.
-
-    It is what the "lenient" filter pipeline hands to ``process_results``, which then also reports
-    ``format_adherence``: 1.0 when both readings agree (the model followed the answer format).
-    """
-
-    strict: str
-
-    def __new__(cls, lenient: str, strict: str) -> "LenientAnswer":
-        obj = super().__new__(cls, lenient)
-        obj.strict = strict
-        return obj
+def score_exact_match(answer: str, doc: dict) -> dict[str, float]:
+    v = exact_match(str(answer), normalize_gold(doc["output"]))
+    return {"exact_match": v, "score": v}
 
 
-def with_format_adherence(result: dict, answer: str) -> dict:
-    """Add ``format_adherence`` when ``answer`` came from the lenient pipeline."""
-    if isinstance(answer, LenientAnswer):
-        result["format_adherence"] = 1.0 if str(answer) == answer.strict else 0.0
-    return result
+def score_char_f1(answer: str, doc: dict) -> dict[str, float]:
+    v = char_f1(str(answer), normalize_gold(doc["output"]))
+    return {"char_f1": v, "score": v}
 
 
-def process_results_exact_match(doc: dict, results: list[str]) -> dict[str, float]:
-    """lm-eval ``process_results`` for exact match."""
-    v = exact_match(str(results[0]), normalize_gold(doc["output"]))
-    return with_format_adherence({"exact_match": v, "score": v}, results[0])
+def score_set_f1(answer: str, doc: dict) -> dict[str, float]:
+    v = set_f1(str(answer), normalize_gold(doc["output"]))
+    return {"set_f1": v, "score": v}
 
 
-def process_results_char_f1(doc: dict, results: list[str]) -> dict[str, float]:
-    """lm-eval ``process_results`` for char_f1."""
-    v = char_f1(str(results[0]), normalize_gold(doc["output"]))
-    return with_format_adherence({"char_f1": v, "score": v}, results[0])
-
-
-def process_results_set_f1(doc: dict, results: list[str]) -> dict[str, float]:
-    """lm-eval ``process_results`` for set_f1."""
-    v = set_f1(str(results[0]), normalize_gold(doc["output"]))
-    return with_format_adherence({"set_f1": v, "score": v}, results[0])
-
-
-def process_results_correlation(doc: dict, results: list[str]) -> dict[str, tuple[str, str]]:
-    """lm-eval ``process_results`` for pearson/spearman: a JSON-safe ``(pred, gold)`` string pair per sample."""
-    item = (str(results[0]), normalize_gold(doc["output"]))
-    return with_format_adherence({"pearson": item, "spearman": item, "score": item}, results[0])
+def score_correlation(answer: str, doc: dict) -> dict[str, tuple[str, str]]:
+    """A JSON-safe ``(pred, gold)`` string pair per sample; pearson/spearman are computed over the corpus."""
+    item = (str(answer), normalize_gold(doc["output"]))
+    return {"pearson": item, "spearman": item, "score": item}
 
 
 def pearson_aggregation(items: Sequence[Sequence[str]]) -> float:

@@ -1,36 +1,97 @@
-"""``lm-eval-jaster``: the ``lm_eval`` CLI with the Jaster tasks registered, plus a few Jaster commands.
+"""``lm-eval-jaster``: the ``lm_eval`` CLI with the Jaster tasks registered, plus the Jaster commands.
 
     lm-eval-jaster --model hf --model_args pretrained=ORG/MODEL --tasks jaster_all ...   # any lm_eval flags
-    lm-eval-jaster export --split dev --output-dir DIR [--datasets jamp,janli] [--data-dir MIRROR]
-    lm-eval-jaster scores RESULTS.json [--output FILE]
-    lm-eval-jaster report RESULTS_OR_DIRS... [--output-dir DIR] [--worst N]
-    lm-eval-jaster tasks-dir
+    lm-eval-jaster data status | data download [--datasets ...] [--to DIR]
+    lm-eval-jaster tasks | export | scores | report | tasks-dir
+
+Around lm-eval's own run, it checks settings and data before the model is loaded (:mod:`lm_eval_jaster.preflight`),
+leaves out missing datasets on request, and prints and saves llm-jp-eval's score table after the run.
 """
 
 from __future__ import annotations
 
-import argparse
+import difflib
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 from lm_eval_jaster import TASKS_DIR
+from lm_eval_jaster.errors import JasterError
 
 logger = logging.getLogger("lm_eval.jaster")
-OWN_COMMANDS = ("export", "scores", "report", "tasks-dir")
-_captured_scores: list[dict[str, Any]] = []
+LM_EVAL_COMMANDS = ("run", "ls", "validate")
 
 
-def main(argv: list[str] | None = None) -> None:
+class _RunContext:
+    """What one ``lm-eval-jaster`` run learns on the way, for the score table."""
+
+    def __init__(self) -> None:
+        self.plan = None  # preflight.RunPlan
+        self.sample_values: dict[str, dict[tuple[str, str], list]] = {}  # task → (metric, filter) → values
+        self.scores: list[dict[str, Any]] = []
+
+
+_context = _RunContext()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The console script: the exit status (0: done; 2: one of this project's errors, printed as one line and a
+    hint, with the traceback only under ``--verbosity DEBUG``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "report":
+    try:
+        return dispatch(argv)
+    except JasterError as e:
+        if _debug(argv):
+            traceback.print_exc()
+        print(f"lm-eval-jaster: error: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"hint: {e.hint}", file=sys.stderr)
+        return 2
+
+
+def _debug(argv: list[str]) -> bool:
+    level = os.environ.get("LMEVAL_LOG_LEVEL", "")
+    for i, arg in enumerate(argv):
+        if arg == "--verbosity" and i + 1 < len(argv):
+            level = argv[i + 1]
+        elif arg.startswith("--verbosity="):
+            level = arg.split("=", 1)[1]
+    return level.upper() == "DEBUG"
+
+
+def dispatch(argv: list[str]) -> int:
+    from lm_eval_jaster import commands
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print_help()
+        return 0
+    if argv[0] == "report":
         from lm_eval_jaster import report
 
-        sys.exit(report.main(argv[1:]))
-    if argv and argv[0] in OWN_COMMANDS:
-        sys.exit(_own_command(argv))
+        return report.main(argv[1:])
+    if argv[0] in commands.COMMANDS:
+        return commands.run(argv)
+    if argv[0] == "validate":
+        return validate(argv)
     run_lm_eval(argv)
+    return 0
+
+
+def print_help() -> None:
+    from lm_eval._cli import HarnessCLI
+
+    from lm_eval_jaster import commands
+
+    HarnessCLI()._parser.print_help()
+    print("\nJaster commands (lm-eval-jaster COMMAND --help for each):")
+    for name, text in commands.COMMANDS.items():
+        print(f"  {name:<10} {text}")
+    print("\nThe lm-eval commands above run with the Jaster tasks registered, e.g.\n"
+          "  lm-eval-jaster --model hf --model_args pretrained=ORG/MODEL --tasks jaster_all --output_path results "
+          "--log_samples\nSettings (--metadata keys, JASTER_* variables): see the README, \"Settings\".")
 
 
 # --- lm_eval with our tasks -------------------------------------------------------------------------------------
@@ -53,24 +114,68 @@ def register_tasks() -> None:
     manager.TaskManager.__init__ = __init__
 
 
-def _capture_scores() -> None:
-    """After lm-eval saves its results, compute the llm-jp-eval table and write it next to the results file."""
-    from lm_eval.loggers.evaluation_tracker import EvaluationTracker
-
-    original = EvaluationTracker.save_results_aggregated
+def _patch(owner: Any, name: str, make) -> None:
+    original = getattr(owner, name)
     if getattr(original, "_jaster_patched", False):
         return
+    patched = make(original)
+    patched._jaster_patched = True
+    setattr(owner, name, patched)
 
-    def save_results_aggregated(self, results, samples=None, *args, **kwargs):
-        out = original(self, results, samples, *args, **kwargs)
-        try:
-            _on_results(self, results)
-        except Exception:  # never lose lm-eval's own results because of the table
-            logger.exception("Could not compute the llm-jp-eval score table")
-        return out
 
-    save_results_aggregated._jaster_patched = True
-    EvaluationTracker.save_results_aggregated = save_results_aggregated
+def _install_hooks() -> None:
+    """Preflight after lm-eval resolves --tasks (before the model), skipped datasets out of groups, per-sample values
+    kept for intervals, the llm-jp-eval table after lm-eval saves its results."""
+    from lm_eval import evaluator_utils
+    from lm_eval.config.evaluate_config import EvaluatorConfig
+    from lm_eval.loggers.evaluation_tracker import EvaluationTracker
+    from lm_eval.tasks._factory import TaskFactory
+
+    def process_tasks(original):
+        def wrapper(self, metadata=None):
+            from lm_eval_jaster import preflight
+
+            task_manager = original(self, metadata)
+            plan = preflight.check_run(list(self.tasks or []), self.metadata, self.model,
+                                       bool(self.confirm_run_unsafe_code))
+            _context.plan = plan
+            if plan.skip_names:
+                self.tasks = [t for t in self.tasks if not (isinstance(t, str) and t in plan.skip_names)]
+                if not self.tasks:
+                    raise JasterError("every requested task was left out (jaster_missing: skip) for lack of data.")
+            return task_manager
+        return wrapper
+
+    def build_group_members(original):
+        def wrapper(self, member_list, group_name, overrides, registry):
+            skip = _context.plan.skip_names if _context.plan is not None else set()
+            kept = [m for m in member_list if not (isinstance(m, str) and m in skip)]
+            return original(self, kept, group_name, overrides, registry)
+        return wrapper
+
+    def compute_task_aggregations(original):
+        def wrapper(task, raw_metrics, *args, **kwargs):
+            if getattr(task, "info", None) is not None and task.task_name.startswith("jaster_"):
+                key = task.info.key_metric
+                _context.sample_values[task.task_name] = {
+                    k: list(v) for k, v in raw_metrics.items() if k[0] in (key, "score")}
+            return original(task, raw_metrics, *args, **kwargs)
+        return wrapper
+
+    def save_results_aggregated(original):
+        def wrapper(self, results, samples=None, *args, **kwargs):
+            out = original(self, results, samples, *args, **kwargs)
+            try:
+                _on_results(self, results)
+            except Exception:  # never lose lm-eval's own results because of the table
+                logger.exception("Could not compute the llm-jp-eval score table")
+            return out
+        return wrapper
+
+    _patch(EvaluatorConfig, "process_tasks", process_tasks)
+    _patch(TaskFactory, "_build_group_members", build_group_members)
+    _patch(evaluator_utils, "_compute_task_aggregations", compute_task_aggregations)
+    _patch(EvaluationTracker, "save_results_aggregated", save_results_aggregated)
 
 
 def _results_file(tracker) -> Path | None:
@@ -87,7 +192,9 @@ def _results_file(tracker) -> Path | None:
 def _on_results(tracker, results: dict) -> None:
     from lm_eval_jaster.scores import compute_scores, scores_path_for, write_scores
 
-    scores = compute_scores(results)
+    plan = _context.plan
+    scores = compute_scores(results, sample_values=_context.sample_values,
+                            skipped=[i.name for i in plan.skipped] if plan is not None else [])
     if scores is None:
         return
     results_file = _results_file(tracker)
@@ -96,99 +203,83 @@ def _on_results(tracker, results: dict) -> None:
         scores_file = scores_path_for(results_file)
         write_scores(scores, scores_file)
         scores["scores_file"] = str(scores_file)
-    _captured_scores.append(scores)
+    _context.scores.append(scores)
 
 
 def run_lm_eval(argv: list[str]) -> None:
-    """Run lm-eval's own CLI (``run``/``ls``/``validate`` or the plain flag form) with the Jaster tasks registered."""
+    """Run lm-eval's own CLI (``run``/``ls`` or the plain flag form) with the Jaster tasks registered."""
     from lm_eval_jaster.scores import format_table
 
     register_tasks()
-    _capture_scores()
-    _captured_scores.clear()
+    _install_hooks()
+    _context.__init__()
     saved_argv = sys.argv
     sys.argv = ["lm-eval-jaster", *argv]
     try:
         from lm_eval.__main__ import cli_evaluate
 
-        cli_evaluate()
+        try:
+            cli_evaluate()
+        except ValueError as e:
+            if str(e).startswith("Tasks not found"):
+                raise _unknown_tasks(str(e)) from e
+            raise
     finally:
         sys.argv = saved_argv
-    for scores in _captured_scores:
+    for scores in _context.scores:
         print()
         print(format_table(scores))
         if "scores_file" in scores:
             print(f"\nllm-jp-eval scores written to {scores['scores_file']}")
 
 
-# --- our own commands --------------------------------------------------------------------------------------------
+def _unknown_tasks(message: str) -> JasterError:
+    from lm_eval_jaster import groups
+    from lm_eval_jaster.registry import all_datasets
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lm-eval-jaster", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    export = sub.add_parser("export", help="write llm-jp-eval evaluation files (<dir>/<split>/<dataset>.json)")
-    export.add_argument("--split", choices=("train", "dev", "test"), required=True)
-    export.add_argument("--output-dir", required=True, type=Path)
-    export.add_argument("--datasets", help="comma-separated dataset names (default: all)")
-    export.add_argument("--data-dir", help="local raw-data mirror (default: $JASTER_DATA_DIR, else download)")
-
-    scores = sub.add_parser("scores", help="print (and save) the llm-jp-eval table of an lm-eval results file")
-    scores.add_argument("results", type=Path, help="lm-eval results_<date>.json (from lm_eval or lm-eval-jaster)")
-    scores.add_argument("--output", type=Path, help="also write the table as JSON here")
-
-    sub.add_parser("report", help="leaderboards (Markdown, CSV), radar charts and worst examples of one or more runs")
-    sub.add_parser("tasks-dir", help="print the task folder, for `lm_eval --include_path`")
-    return parser
+    names = [n.strip() for n in message.split(":", 1)[-1].split(",")]
+    known = [i.task_name for i in all_datasets().values()] + list(groups.group_members())
+    hints = []
+    for name in names:
+        match = difflib.get_close_matches(name, known, n=1)
+        if match:
+            hints.append(f"{name} → {match[0]}?")
+    return JasterError(message + ".", ("Did you mean " + ", ".join(hints) + " " if hints else "")
+                       + "`lm-eval-jaster tasks` lists the Jaster tasks and groups.")
 
 
-def _own_command(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "tasks-dir":
-        print(TASKS_DIR)
-        return 0
-    if args.command == "scores":
-        from lm_eval_jaster.scores import compute_scores_file_or_exit, format_table, write_scores
-
-        scores = compute_scores_file_or_exit(args.results)
-        print(format_table(scores))
-        if args.output:
-            write_scores(scores, args.output)
-        return 0
-    return _export(args)
+def _tasks_argument(argv: list[str]) -> list[str]:
+    for i, arg in enumerate(argv):
+        if arg in ("--tasks", "-t") and i + 1 < len(argv):
+            return [t.strip() for t in argv[i + 1].split(",") if t.strip()]
+        if arg.startswith("--tasks="):
+            return [t.strip() for t in arg.split("=", 1)[1].split(",") if t.strip()]
+    return []
 
 
-def _export(args: argparse.Namespace) -> int:
-    from lm_eval_jaster.data import build_splits
-    from lm_eval_jaster.export import write_llm_jp_eval_json
-    from lm_eval_jaster.registry import all_datasets, get_dataset
-    from lm_eval_jaster.sources import JasterDataError
+def validate(argv: list[str]) -> int:
+    """lm-eval's ``validate``, then the data of the Jaster tasks among --tasks (nothing is downloaded)."""
+    from lm_eval_jaster import preflight, settings
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    register_tasks()
+    saved_argv = sys.argv
+    sys.argv = ["lm-eval-jaster", *argv]
     try:
-        infos = ([get_dataset(n.strip()) for n in args.datasets.split(",") if n.strip()] if args.datasets
-                 else list(all_datasets().values()))
-    except KeyError as e:
-        print(f"error: {e.args[0]}", file=sys.stderr)
-        return 2
-    failures = 0
-    for info in infos:
-        try:
-            splits = build_splits(info, args.data_dir)
-        except JasterDataError as e:
-            print(f"{info.name}: FAILED: {e}", file=sys.stderr)
-            failures += 1
-            continue
-        path = args.output_dir / args.split / f"{info.name}.json"
-        digest = write_llm_jp_eval_json(info, splits[args.split], path)
-        status = ""
-        if args.split == "dev" and info.published_dev_sha256:
-            if digest == info.published_dev_sha256:
-                status = f"  matches llm-jp-eval {info.published_dev_sha256_version}'s published sha256"
-            else:
-                status = (f"  DIFFERS from llm-jp-eval {info.published_dev_sha256_version}'s published sha256 "
-                          f"{info.published_dev_sha256}")
-                failures += 1
-        print(f"{path}  {len(splits[args.split])} samples  sha256 {digest}{status}")
-    return 1 if failures else 0
+        from lm_eval.__main__ import cli_evaluate
+
+        cli_evaluate()
+    except SystemExit as e:
+        if e.code not in (0, None):
+            raise
+    finally:
+        sys.argv = saved_argv
+    datasets = preflight.requested_datasets(_tasks_argument(argv))
+    if not datasets:
+        return 0
+    settings.check_environment()
+    check = preflight.check_data(datasets, download=False)
+    if check.missing:
+        raise preflight.missing_message(check, ", ".join(_tasks_argument(argv)))
+    print(f"Jaster data: the raw files of {len(datasets)} dataset(s) are here "
+          f"({', '.join(i.name for i in datasets)}).")
+    return 0

@@ -1,8 +1,8 @@
-"""llm-jp-eval's score table from lm-eval results: per-dataset metrics, category means, AVG.
+"""llm-jp-eval's score table from lm-eval results: per-dataset metrics, category means, AVG, with 95 % intervals.
 
 llm-jp-eval (v1.3.0 ``post_process_score_results``): a category is the unweighted mean of its datasets' key
 metric; AVG is the unweighted mean of the categories; JSTS (STS) is shown but not averaged. Only the
-"llm-jp-eval" filter pipeline is read: it is the faithful one.
+"llm-jp-eval" filter pipeline is scored: it is the faithful one. Intervals: :mod:`lm_eval_jaster.stats`.
 """
 
 from __future__ import annotations
@@ -10,19 +10,31 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+from lm_eval_jaster import __version__
+from lm_eval_jaster.errors import JasterError
 from lm_eval_jaster.registry import CATEGORIES, all_datasets
 
 FILTER = "llm-jp-eval"
 LENIENT_FILTER = "lenient"
 REFERENCE = "llm-jp-eval v1.4.1 data, v1.3.0 prompt and metrics"
+SIGNIFICANT_DIGITS = 12  # numbers in jaster_scores_*.json: no float noise (0.01604, not 0.016040000000000002)
 
 
-def _value(task_results: dict, metric: str, filter_name: str = FILTER) -> float | None:
+class ResultsError(JasterError):
+    """An lm-eval results file that cannot be scored."""
+
+
+def _value(task_results: dict, metric: str, filter_name: str = FILTER, where: str = "") -> float | None:
     value = task_results.get(f"{metric},{filter_name}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return 0.0 if math.isnan(value) else float(value)  # llm-jp-eval maps NaN to 0
+        if math.isnan(value):
+            return 0.0  # llm-jp-eval maps NaN to 0
+        if math.isinf(value):
+            raise ResultsError(f"{where}: {metric} ({filter_name}) is {value}, not a score.",
+                               "A non-finite metric would make AVG infinite; re-run the task.")
+        return float(value)
     return None
 
 
@@ -30,66 +42,175 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-def compute_scores(results: dict[str, Any]) -> dict[str, Any] | None:
-    """The llm-jp-eval table for the Jaster tasks in an lm-eval results dict; None if none ran."""
-    task_results = results.get("results", {})
-    datasets, per_category, per_category_lenient = {}, {}, {}
+def counted_in_avg(info) -> bool:
+    """Whether a dataset's score counts in llm-jp-eval's AVG (JSTS, JCoLA and datasets v1.4.1 did not run: no)."""
+    return info.in_avg and CATEGORIES[info.category].in_avg
+
+
+def _check_shape(results: Any) -> dict:
+    if not isinstance(results, dict):
+        raise ResultsError(f"not an lm-eval results file: the top level is a {type(results).__name__}, "
+                           f"not an object.", "Pass the results_<date>.json that lm-eval wrote.")
+    rows = results.get("results")
+    if not isinstance(rows, dict):
+        raise ResultsError("not an lm-eval results file: \"results\" is missing or not an object.",
+                           "Pass the results_<date>.json that lm-eval wrote.")
+    for task, row in rows.items():
+        if not isinstance(row, dict):
+            raise ResultsError(f"not an lm-eval results file: results[{task!r}] is a {type(row).__name__}, "
+                               f"not an object.", "Pass the results_<date>.json that lm-eval wrote.")
+    return rows
+
+
+def _task_metadata(results: dict, task: str) -> dict:
+    config = (results.get("configs") or {}).get(task)
+    metadata = config.get("metadata") if isinstance(config, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def rounded(value: Any) -> Any:
+    """Floats (also inside dicts and lists) to SIGNIFICANT_DIGITS: no float noise, order kept (low ≤ score ≤ high)."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [rounded(v) for v in value]
+    return value
+
+
+def compute_scores(results: dict[str, Any], sample_values: Mapping[str, Mapping[tuple[str, str], list]] | None = None,
+                   skipped: list[str] | None = None) -> dict[str, Any] | None:
+    """The llm-jp-eval table for the Jaster tasks in an lm-eval results dict; None if none ran.
+
+    ``sample_values``: task → (metric, filter) → per-sample values of the run (lm-eval's raw metrics), for the
+    intervals; ``skipped``: datasets left out for lack of data (``jaster_missing: skip``).
+    """
+    from lm_eval_jaster.fingerprint import run_settings
+
+    task_results = _check_shape(results)
+    datasets, per_category, per_category_lenient, notes = {}, {}, {}, []
     for info in all_datasets().values():
         if info.task_name not in task_results:
             continue
         row = task_results[info.task_name]
-        metrics = {m: _value(row, m) for m in info.metrics}
+        metrics = {m: _value(row, m, where=info.task_name) for m in info.metrics}
         if all(v is None for v in metrics.values()):  # e.g. --predict_only
             continue
-        lenient = _value(row, info.key_metric, LENIENT_FILTER)
-        datasets[info.name] = {"task": info.task_name, "category": info.category, "key_metric": info.key_metric,
-                               "score": metrics[info.key_metric], "metrics": metrics,
-                               "lenient_score": lenient,
-                               "format_adherence": _value(row, "format_adherence", LENIENT_FILTER),
-                               "in_avg": info.in_avg}
-        if metrics[info.key_metric] is None:  # e.g. comet_wmt22 switched off: shown, not averaged
+        metrics = {m: v for m, v in metrics.items() if v is not None or m == info.key_metric}
+        lenient = _value(row, info.key_metric, LENIENT_FILTER, info.task_name)
+        task_notes = [str(n) for n in _task_metadata(results, info.task_name).get("jaster_notes") or []]
+        notes += [f"{info.name}: {n}" for n in task_notes]
+        datasets[info.name] = {
+            "task": info.task_name, "category": info.category, "key_metric": info.key_metric,
+            "score": metrics[info.key_metric], "metrics": metrics, "lenient_score": lenient,
+            "format_adherence": _value(row, "format_adherence", LENIENT_FILTER, info.task_name),
+            "lenient_recovered": _value(row, "lenient_recovered", LENIENT_FILTER, info.task_name),
+            "in_avg": counted_in_avg(info),
+        }
+        if info.answer_format == "reading":
+            datasets[info.name]["kanji_left"] = _value(row, "kanji_left", LENIENT_FILTER, info.task_name)
+        if metrics[info.key_metric] is None:  # e.g. COMET not available: shown, not averaged
+            datasets[info.name]["in_avg"] = False
+            if not task_notes:
+                notes.append(f"{info.name}: {info.key_metric} was not computed, so {info.category} is left out "
+                             f"of AVG.")
             continue
         if info.in_avg or not CATEGORIES[info.category].in_avg:  # datasets v1.4.1 did not run stay out of AVG
-            per_category.setdefault(info.category, []).append(metrics[info.key_metric])
+            per_category.setdefault(info.category, []).append(info.name)
             per_category_lenient.setdefault(info.category, []).append(lenient)
     if not datasets:
         return None
-    categories = {name: _mean(per_category[name]) for name in CATEGORIES if name in per_category}
-    lenient_categories = {name: _mean(values) for name, values in per_category_lenient.items()
-                          if None not in values}
+    categories = {name: _mean([datasets[d]["score"] for d in per_category[name]])
+                  for name in CATEGORIES if name in per_category}
+    lenient_categories = {name: _mean(values) for name, values in per_category_lenient.items() if None not in values}
     averaged = [name for name in categories if CATEGORIES[name].in_avg]
     lenient_avg = (_mean([lenient_categories[c] for c in averaged])
                    if averaged and all(c in lenient_categories for c in averaged) else None)
     expected = [name for name, c in CATEGORIES.items() if c.in_avg and any(
         i.category == name and i.in_avg for i in all_datasets().values())]
-    first_task = next(iter(datasets.values()))["task"]
-    config = results.get("config", {})
-    return {
+    missing = [c for c in expected if c not in categories]
+    run = run_settings(results)
+    config = results.get("config") or {}
+    scores = {
         "reference": REFERENCE,
         "filter": FILTER,
-        "split": _eval_split(results, first_task),
-        "num_fewshot": {d["task"]: results.get("n-shot", {}).get(d["task"]) for d in datasets.values()},
-        "limit": config.get("limit"),
+        "split": run["split"],
+        "limit": run["limit"],
+        "num_fewshot": {d["task"]: (results.get("n-shot") or {}).get(d["task"]) for d in datasets.values()},
+        "chat_template": run["chat_template"],
+        "chat_format": run["chat_format"] if run["chat_template"] else None,
+        "system_instruction": results.get("system_instruction"),
         "model": config.get("model"),
         "model_args": config.get("model_args"),
+        "versions": {"lm_eval": results.get("lm_eval_version") or _lm_eval_version(),
+                     "lm_eval_jaster": _jaster_version(run)},
         "datasets": datasets,
         "categories": categories,
         "AVG": _mean([categories[c] for c in averaged]) if averaged else None,
         "avg_categories": averaged,
+        "category_datasets": {c: per_category[c] for c in categories},
+        "avg_partial": bool(missing or skipped),
         "lenient_categories": lenient_categories,
         "lenient_AVG": lenient_avg,
-        "missing_categories": [c for c in expected if c not in categories],
+        "missing_categories": missing,
+        "skipped": list(skipped or []),
+        "notes": notes,
+        "settings": run,
     }
+    if sample_values:
+        _add_intervals(scores, sample_values, {c: per_category[c] for c in categories})
+    return rounded(scores)
 
 
-def _eval_split(results: dict, task: str) -> str | None:
-    from lm_eval_jaster.data import resolve_eval_split
-
-    metadata = results.get("configs", {}).get(task, {}).get("metadata") or {}
+def _lm_eval_version() -> str | None:
     try:
-        return resolve_eval_split(metadata.get("jaster_split"))
-    except ValueError:
+        from importlib.metadata import version
+
+        return version("lm_eval")
+    except Exception:
         return None
+
+
+def _jaster_version(run: dict) -> Any:
+    return (run.get("jaster_versions") or {}).get("lm_eval_jaster") or __version__
+
+
+def _samples_of(info, values: Mapping[tuple[str, str], list]):
+    from lm_eval_jaster import stats
+    from lm_eval_jaster.metrics import neural
+
+    items = values.get((info.key_metric, FILTER))
+    if not items:
+        return None
+    if info.key_metric == "comet_wmt22":
+        segments = neural.cached_segment_scores(items)
+        return stats.DatasetSamples(segments) if segments is not None else None
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+        return stats.DatasetSamples([float(v) for v in items])
+    statistic = stats.statistic_for(info.key_metric)
+    return stats.DatasetSamples(items, statistic=statistic) if statistic is not None else None
+
+
+def _add_intervals(scores: dict, sample_values: Mapping[str, Mapping[tuple[str, str], list]],
+                   categories: dict[str, list[str]]) -> None:
+    """95 % bootstrap intervals of every dataset score, category mean and AVG (stats.run_intervals)."""
+    from lm_eval_jaster import stats
+
+    infos = all_datasets()
+    samples = {}
+    for name in scores["datasets"]:
+        values = sample_values.get(infos[name].task_name)
+        found = _samples_of(infos[name], values) if values else None
+        if found is not None:
+            samples[name] = found
+    intervals = stats.run_intervals(samples, categories, scores["avg_categories"])
+    for name, estimate in intervals.datasets.items():
+        scores["datasets"][name]["ci"] = estimate.interval
+    scores["categories_ci"] = {c: e.interval for c, e in intervals.categories.items()}
+    scores["AVG_ci"] = intervals.avg.interval if intervals.avg is not None else None
+    scores["interval_method"] = (f"percentile bootstrap over samples, "
+                                 f"{intervals.resamples} resamples, within each dataset for categories and AVG")
 
 
 def _fmt(value: float | None, bold: bool = False) -> str:
@@ -98,17 +219,35 @@ def _fmt(value: float | None, bold: bool = False) -> str:
     return f"**{value:.4f}**" if bold else f"{value:.4f}"
 
 
+def _fmt_ci(interval: list[float] | None) -> str:
+    return "–" if not interval else f"{interval[0]:.4f}–{interval[1]:.4f}"
+
+
+def settings_line(scores: dict[str, Any]) -> str:
+    shots = sorted({n for n in scores["num_fewshot"].values() if n is not None})
+    shot_text = ("/".join(map(str, shots)) if shots else "?") + "-shot"
+    limit = scores["limit"]
+    chat = (f"chat template ({scores['chat_format']})" if scores.get("chat_template") else "no chat template")
+    system = "system instruction" if scores.get("system_instruction") else "no system instruction"
+    versions = scores.get("versions") or {}
+    return (f"split {scores['split']}, limit {'none' if limit is None else limit}, {shot_text}, {chat}, {system}; "
+            f"lm-eval {versions.get('lm_eval')}, lm-eval-jaster {versions.get('lm_eval_jaster')}")
+
+
 def format_table(scores: dict[str, Any]) -> str:
     """Markdown table in llm-jp-eval's layout (values with four decimals, as llm-jp-eval prints them).
 
-    "Score" is llm-jp-eval's (strict) score. When the run has the lenient pipeline, "Lenient" is the same metric on
-    leniently extracted answers and "Format" the fraction of answers that needed no extraction.
+    "Score" is llm-jp-eval's (strict) score, with its 95 % interval when the run's samples were at hand. With the
+    lenient pipeline, "Lenient" is the same metric on leniently extracted answers and "Format" the share of strict
+    answers that are well-formed for the dataset.
     """
     lenient = any(row.get("lenient_score") is not None for row in scores["datasets"].values())
-    head = "| Category | Dataset | Metric | Score |" + (" Lenient | Format |" if lenient else "")
-    rule = "|---|---|---|---:|" + ("---:|---:|" if lenient else "")
-    lines = [f"llm-jp-eval scores ({scores['reference']}; filter \"{scores['filter']}\", split {scores['split']}, "
-             f"limit {scores['limit']})", "", head, rule]
+    intervals = "categories_ci" in scores
+    head = "| Category | Dataset | Metric | Score |" + (" 95% CI |" if intervals else "") + \
+        (" Lenient | Format |" if lenient else "")
+    rule = "|---|---|---|---:|" + ("---:|" if intervals else "") + ("---:|---:|" if lenient else "")
+    lines = [f"llm-jp-eval scores ({scores['reference']}; filter \"{scores['filter']}\")",
+             f"Settings: {settings_line(scores)}", "", head, rule]
     for category in CATEGORIES:
         rows = {name: row for name, row in scores["datasets"].items() if row["category"] == category}
         if not rows:
@@ -116,26 +255,38 @@ def format_table(scores: dict[str, Any]) -> str:
         for name, row in rows.items():
             label = name if row.get("in_avg", True) else f"{name} (not in AVG)"
             for metric, value in row["metrics"].items():
-                extra = ""
+                key = metric == row["key_metric"]
+                extra = f" {_fmt_ci(row.get('ci') if key else None)} |" if intervals else ""
                 if lenient:
-                    key = metric == row["key_metric"]
-                    extra = (f" {_fmt(row.get('lenient_score') if key else None)} |"
-                             f" {_fmt(row.get('format_adherence') if key else None)} |")
-                lines.append(f"| {category} | {label} | {metric} | {_fmt(value)} |{extra}")
+                    extra += (f" {_fmt(row.get('lenient_score') if key else None)} |"
+                              f" {_fmt(row.get('format_adherence') if key else None)} |")
+                shown = _fmt(value) if value is not None else "missing"
+                lines.append(f"| {category} | {label} | {metric} | {shown} |{extra}")
         if category not in scores["categories"]:
             continue
         mean = scores["categories"][category]
         note = "" if CATEGORIES[category].in_avg else " (not in AVG)"
-        extra = f" {_fmt(scores.get('lenient_categories', {}).get(category), True)} | |" if lenient else ""
+        extra = f" {_fmt_ci(scores['categories_ci'].get(category))} |" if intervals else ""
+        extra += f" {_fmt(scores.get('lenient_categories', {}).get(category), True)} | |" if lenient else ""
         lines.append(f"| **{category}**{note} | | mean | **{mean:.4f}** |{extra}")
     if scores["AVG"] is not None:
-        extra = f" {_fmt(scores.get('lenient_AVG'), True)} | |" if lenient else ""
-        lines.append(f"| **AVG** | {', '.join(scores['avg_categories'])} | mean of categories | "
+        extra = f" {_fmt_ci(scores.get('AVG_ci'))} |" if intervals else ""
+        extra += f" {_fmt(scores.get('lenient_AVG'), True)} | |" if lenient else ""
+        partial = " (partial)" if scores.get("avg_partial") else ""
+        lines.append(f"| **AVG**{partial} | {', '.join(scores['avg_categories'])} | mean of categories | "
                      f"**{scores['AVG']:.4f}** |{extra}")
+    footer = []
+    if scores.get("skipped"):
+        footer.append(f"Skipped for lack of data (jaster_missing: skip): {', '.join(scores['skipped'])}.")
     if scores["missing_categories"]:
-        lines.append("")
-        lines.append(f"AVG covers only the categories that ran; missing: {', '.join(scores['missing_categories'])} "
-                     f"(llm-jp-eval itself would count a missing category as 0).")
+        footer.append(f"AVG is partial: it covers only the categories that ran; missing: "
+                      f"{', '.join(scores['missing_categories'])} (llm-jp-eval itself would count a missing category "
+                      f"as 0).")
+    footer += scores.get("notes") or []
+    if intervals:
+        footer.append(f"95% CI: {scores.get('interval_method')}.")
+    if footer:
+        lines += ["", *footer]
     return "\n".join(lines)
 
 
@@ -147,21 +298,49 @@ def scores_path_for(results_file: Path) -> Path:
 
 
 def write_scores(scores: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(scores, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from lm_eval_jaster.files import atomic_write_text
+
+    atomic_write_text(Path(path), json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
 
 
-def scores_from_file(results_file: Path) -> dict[str, Any] | None:
+def sample_values_from_files(results_file: Path) -> dict[str, dict[tuple[str, str], list]]:
+    """Per-sample values of the key metrics from the ``--log_samples`` files next to a results file (for the
+    intervals of ``lm-eval-jaster scores``); {} when there are none. Unreadable lines are skipped."""
+    date = results_file.stem.rsplit("_", 1)[-1]
+    values: dict[str, dict[tuple[str, str], list]] = {}
+    for info in all_datasets().values():
+        path = results_file.with_name(f"samples_{info.task_name}_{date}.jsonl")
+        if not path.is_file():
+            continue
+        rows = []
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                try:
+                    sample = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(sample, dict) and sample.get("filter") == FILTER and info.key_metric in sample:
+                    rows.append((sample.get("doc_id", len(rows)), sample[info.key_metric]))
+        rows.sort(key=lambda r: r[0] if isinstance(r[0], int) else 0)
+        values[info.task_name] = {(info.key_metric, FILTER): [v for _, v in rows]}
+    return values
+
+
+def scores_from_file(results_file: Path) -> dict[str, Any]:
+    """The table of an lm-eval results file (intervals when its samples files are beside it)."""
+    results_file = Path(results_file)
     try:
-        results = json.loads(Path(results_file).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"cannot read lm-eval results file {results_file}: {e}")
-    return compute_scores(results)
-
-
-def compute_scores_file_or_exit(results_file: Path) -> dict[str, Any]:
-    scores = scores_from_file(results_file)
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ResultsError(f"cannot read {results_file}: {e.strerror or e}.", "Check the path.") from e
+    except ValueError as e:
+        raise ResultsError(f"{results_file} is not JSON ({e}).", "Pass the results_<date>.json that lm-eval "
+                           "wrote.") from e
+    try:
+        scores = compute_scores(results, sample_values_from_files(results_file))
+    except ResultsError as e:
+        raise ResultsError(f"{results_file}: {e.message}", e.hint) from e
     if scores is None:
-        raise SystemExit(f"{results_file} holds no Jaster task results scored with the \"{FILTER}\" filter "
-                         f"(was it a --predict_only run?).")
+        raise ResultsError(f"{results_file} holds no Jaster task results scored with the \"{FILTER}\" filter.",
+                           "Was it a --predict_only run, or one without jaster_* tasks?")
     return scores

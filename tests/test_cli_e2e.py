@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+import lm_eval_jaster
 from lm_eval_jaster import TASKS_DIR, cli
 from lm_eval_jaster.data import build_splits
 from lm_eval_jaster.registry import CATEGORIES, all_datasets
+from lm_eval_jaster.wellformed import is_well_formed
 from reference import llm_jp_eval_prompt
 from tiny_model import build_tiny_model
 
@@ -28,8 +30,19 @@ def _strict_json(line: str):
 
 
 def _run(args: list[str], capsys) -> str:
-    cli.main(args)
+    assert cli.main(args) == 0
     return capsys.readouterr().out
+
+
+def _floats(value):
+    if isinstance(value, float):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _floats(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _floats(v)
 
 
 def _load_run(output_path: Path) -> tuple[dict, dict, dict[str, list[dict]]]:
@@ -107,8 +120,10 @@ def _check_samples(samples: dict[str, list[dict]], limit: int, num_fewshot: int)
             assert row["target"] == row["doc"]["output"]
             twin = lenient[row["doc_id"]]
             assert twin["resps"] == row["resps"] and twin["arguments"] == row["arguments"]
-            assert twin["format_adherence"] in (0.0, 1.0)
-            assert (twin["format_adherence"] == 1.0) == (twin["filtered_resps"] == row["filtered_resps"])
+            assert row["doc"]["jaster_dataset"] == info.name
+            # format_adherence: the strict answer is well-formed for the dataset
+            well_formed = is_well_formed(info, row["filtered_resps"][0], row["doc"])
+            assert twin["format_adherence"] == (1.0 if well_formed else 0.0)
 
 
 def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
@@ -118,8 +133,21 @@ def test_jaster_all_with_dummy_model(jaster_env, tmp_path, capsys):
     _check_results_and_table(results, scores, num_fewshot=4)
     _check_samples(samples, limit=3, num_fewshot=4)
     assert all(row["resps"] == [["lol"]] and row["filtered_resps"] == ["lol"] for rows in samples.values() for row in rows)
-    assert all(d["format_adherence"] == 1.0 for d in scores["datasets"].values())  # "lol" needs no extraction
-    assert f"| **AVG** | {', '.join(scores['avg_categories'])} |" in out
+    # "lol" is not an answer in the format of a label, choice, number or line-set dataset; free text is.
+    formats = {name: d["format_adherence"] for name, d in scores["datasets"].items()}
+    assert formats["jamp"] == formats["mawps"] == formats["jcommonsenseqa"] == formats["wiki_ner"] == 0.0
+    assert formats["jemhopqa"] == formats["jsquad"] == 1.0
+    assert all(d["lenient_recovered"] in (0.0, None) for d in scores["datasets"].values())
+    assert f"| **AVG** (partial) | {', '.join(scores['avg_categories'])} |" in out  # CG needs jaster_all_with_code
+    # The settings are recorded: in the JSON and in the table's header line.
+    assert scores["limit"] == 3 and isinstance(scores["limit"], int) and scores["split"] == "dev"
+    assert set(scores["num_fewshot"].values()) == {4} and scores["chat_template"] is False
+    assert scores["system_instruction"] is None and scores["versions"]["lm_eval"] == "0.4.13"
+    assert scores["versions"]["lm_eval_jaster"] == lm_eval_jaster.__version__
+    assert scores["settings"]["jaster_versions"]["metrics"] == 2
+    assert "Settings: split dev, limit 3, 4-shot, no chat template, no system instruction; lm-eval 0.4.13" in out
+    assert scores["datasets"]["jsts"]["in_avg"] is False and scores["datasets"]["jamp"]["in_avg"] is True
+    assert all(float(f"{x:.12g}") == x for x in _floats(scores))  # no float noise
     assert scores["avg_categories"][:7] == ["NLI", "QA", "RC", "MC", "EL", "FA", "MR"]
     assert "llm-jp-eval scores written to" in out
 
@@ -141,7 +169,7 @@ def test_jaster_all_with_tiny_hf_model(jaster_env, tiny_model, tmp_path, capsys)
             raw = row["resps"][0][0]
             assert "\n\n" not in raw  # generation stops at llm-jp-eval's cut
             assert isinstance(row["score"], float) or isinstance(row["score"], list)
-    assert "| **AVG** |" in out
+    assert "| **AVG** (partial) |" in out
 
 
 def test_user_include_path_still_works(jaster_env, tmp_path, capsys):
@@ -204,6 +232,33 @@ def test_scores_table_by_hand():
     assert scores["missing_categories"] == expected_missing and expected_missing[:4] == ["RC", "MC", "EL", "FA"]
     table = format_table(scores)
     assert "| **STS** (not in AVG) | | mean | **0.9000** |" in table
-    assert "| **AVG** | NLI, QA, MR | mean of categories | **0.3500** |" in table
+    assert "| **AVG** (partial) | NLI, QA, MR | mean of categories | **0.3500** |" in table
     assert scores["missing_categories"]
     assert compute_scores({"results": {"arc_easy": {"acc,none": 0.5}}}) is None
+
+
+@pytest.mark.parametrize("payload, expected", [
+    ("[1, 2]", "not an lm-eval results file: the top level is a list, not an object."),
+    ('{"results": "x"}', 'not an lm-eval results file: "results" is missing or not an object.'),
+    ('{"results": {"jaster_jamp": "x"}}', "not an lm-eval results file: results['jaster_jamp'] is a str"),
+    ("not json", "is not JSON"),
+    ('{"results": {"jaster_jamp": {"exact_match,llm-jp-eval": Infinity}}}',
+     "jaster_jamp: exact_match (llm-jp-eval) is inf, not a score."),
+    ('{"results": {"arc_easy": {"acc,none": 0.5}}}', "holds no Jaster task results"),
+])
+def test_scores_of_a_wrong_results_file_is_a_one_line_error(tmp_path, capsys, payload, expected):
+    path = tmp_path / "results_2026-01-01T00-00-00.json"
+    path.write_text(payload, encoding="utf-8")
+    assert cli.main(["scores", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lm-eval-jaster: error: {path}") and expected in err and "Traceback" not in err
+
+
+def test_scores_of_a_wrong_results_file_in_a_real_process(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text('{"results": [1]}', encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "lm_eval_jaster", "scores", str(path)], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [f"lm-eval-jaster: error: {path}: not an lm-eval results file: \"results\" is "
+                                       f"missing or not an object.",
+                                       "hint: Pass the results_<date>.json that lm-eval wrote."]

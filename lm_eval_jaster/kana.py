@@ -1,12 +1,16 @@
-"""Kana conversion for ``jaster_wiki_reading``: a lenient, diagnostic view of reading predictions.
+"""Kana view of ``jaster_wiki_reading``: a lenient, diagnostic view of reading predictions that only forgives script.
 
 This is NOT llm-jp-eval's scoring. llm-jp-eval scores wiki_reading with ``char_f1`` after its strict
 post-processing (:func:`lm_eval_jaster.metrics.normalize`); that remains the reported score. The view here
 (:func:`normalize_reading`, :class:`KanaReadingFilter`) is reported beside it, never instead of it: it turns
-katakana into hiragana and re-reads any kanji left in the answer with fugashi + unidic-lite, so that a model
-that knows the reading but writes it in the wrong script can be told apart from one that does not know it.
+katakana into hiragana (after NFKC, which also folds half-width katakana and full-width letters), so that a model
+that writes the reading in the wrong kana script is told apart from one that does not know it. It never reads kanji:
+producing the reading is the task, so kanji left in an answer stay in the text and the metric fails them
+(:func:`has_kanji` tells how often that happens).
 
-fugashi is imported, and its Tagger built, only on the first call that needs it (once per process).
+:func:`reading` (fugashi + unidic-lite) is not part of any score: it is the dictionary baseline of
+``utils/wiki_reading_baseline.py``, a reference point. fugashi is imported, and its Tagger built, only on the first
+call of :func:`reading` (once per process).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ def katakana_to_hiragana(text: str) -> str:
 
 
 def has_kanji(text: str) -> bool:
-    """True if ``text`` holds a kanji (or 々 〆 〇)."""
+    """True if ``text`` holds a kanji (or 々 〆 〇): for a reading answer, the diagnostic "kanji left"."""
     return _KANJI_RE.search(text) is not None
 
 
@@ -58,7 +62,8 @@ def _get_tagger():
 
 
 def reading(text: str) -> str:
-    """Hiragana reading of ``text`` by fugashi + unidic-lite.
+    """Hiragana reading of ``text`` by fugashi + unidic-lite: the dictionary baseline (a reference point, never
+    applied to a model's answer).
 
     Tokens with kanji or katakana are replaced by their unidic reading (``feature.kana``) in hiragana, or by
     their surface in hiragana when unidic has none (unknown words: None; symbols: ""). Other tokens (pure
@@ -80,17 +85,9 @@ def reading(text: str) -> str:
 
 
 def normalize_reading(raw_generation: str) -> str:
-    """Lenient post-processing of a wiki_reading answer.
-
-    Text before the first "\\n\\n" (as llm-jp-eval), NFKC, strip, katakana → hiragana; only if a kanji
-    remains is the text re-read with :func:`reading` (which applies the same katakana → hiragana to every
-    token, but segments the text before that conversion, as MeCab expects mixed-script Japanese).
-    Kanji-free input therefore only has its katakana turned into hiragana.
-    """
-    text = unicodedata.normalize("NFKC", raw_generation.split("\n\n")[0]).strip()
-    if has_kanji(text):
-        return reading(text)
-    return katakana_to_hiragana(text)
+    """The kana view of a wiki_reading answer: text before the first "\\n\\n" (as llm-jp-eval), NFKC, strip,
+    katakana → hiragana. Nothing else: kanji stay as written (and count as wrong). Never raises on a ``str``."""
+    return katakana_to_hiragana(unicodedata.normalize("NFKC", raw_generation.split("\n\n")[0]).strip())
 
 
 class KanaReadingFilter(Filter):

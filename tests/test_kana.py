@@ -8,6 +8,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lm_eval_jaster import kana
 from lm_eval_jaster.kana import KanaReadingFilter, has_kanji, katakana_to_hiragana, normalize_reading, reading
@@ -93,17 +95,18 @@ def test_import_is_cheap_and_tagger_cached():
 
 
 # ---------------------------------------------------------------------------
-# normalize_reading
+# normalize_reading: the kana view forgives script, never reads kanji
 # ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "raw, expected",
     [
-        (SENTENCE, SENTENCE_READING),  # all kanji left: read by the dictionary
+        (SENTENCE, SENTENCE),  # kanji are never read: the answer stays as written (and fails the metric)
         (SENTENCE_KATAKANA, SENTENCE_READING),  # katakana answer
         ("センシトハ", "せんしとは"),
-        ("せんしとは、軍人がセンソウによりしぼうすること。", SENTENCE_READING),  # mixed scripts
+        ("せんしとは、軍人がセンソウによりしぼうすること。", "せんしとは、軍人がせんそうによりしぼうすること。"),
+        ("東京タワー", "東京たわー"),
         ("ｾﾝｼ", "せんし"),  # half-width katakana: NFKC first
         ("ＡＢＣ１２３と2020ねん", "ABC123と2020ねん"),  # NFKC; ASCII and digits kept
         ("  せんしとは。\n", "せんしとは。"),  # trimmed
@@ -111,6 +114,7 @@ def test_import_is_cheap_and_tagger_cached():
         ("せんしとは。\nぐんじん", "せんしとは。\nぐんじん"),  # a single newline is not a cut
         ("\n\nせんし", ""),
         ("", ""),
+        ("\ud800", "\ud800"),  # a lone surrogate (issue #12) is kept, not an error
     ],
 )
 def test_normalize_reading(raw, expected):
@@ -123,15 +127,25 @@ def test_normalize_reading_correct_hiragana_answer_is_identical():
     assert normalize_reading(SENTENCE_READING) == SENTENCE_READING
 
 
-def test_normalize_reading_pure_kana_not_reread(monkeypatch):
+def test_normalize_reading_never_uses_the_dictionary(monkeypatch):
     def boom(text):
-        raise AssertionError("reading() must not be called on kanji-free text")
+        raise AssertionError("the kana view must not read kanji with the dictionary")
 
     monkeypatch.setattr(kana, "reading", boom)
+    monkeypatch.setattr(kana, "_get_tagger", boom)
     assert normalize_reading("ニッポンとはをした") == "にっぽんとはをした"
+    assert normalize_reading(SENTENCE) == SENTENCE
+    assert KanaReadingFilter().apply([[SENTENCE]], [{}]) == [[SENTENCE]]
 
 
-def test_lenient_view_scores_higher_than_strict_for_katakana_answer():
+def test_kana_view_does_not_import_fugashi():
+    code = ("import sys, lm_eval_jaster.kana as k, lm_eval_jaster.lenient as l; "
+            "k.normalize_reading('戦死とはセンシ'); l.extract('回答：戦死とはセンシ', 'reading'); "
+            "assert 'fugashi' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_katakana_answer_scores_as_hiragana_and_kanji_answer_as_strict():
     gold = normalize_gold(SENTENCE_READING)
     strict = char_f1(normalize(SENTENCE_KATAKANA), gold)
     lenient = char_f1(normalize_reading(SENTENCE_KATAKANA), gold)
@@ -139,6 +153,82 @@ def test_lenient_view_scores_higher_than_strict_for_katakana_answer():
     assert lenient == 1.0
     # a correct hiragana answer scores the same in both views
     assert char_f1(normalize_reading(SENTENCE_READING), gold) == char_f1(normalize(SENTENCE_READING), gold) == 1.0
+    # an answer that copies the (kanji) input earns nothing more in the kana view
+    assert char_f1(normalize_reading(SENTENCE), gold) == char_f1(normalize(SENTENCE), gold) < 0.5
+
+
+# ---------------------------------------------------------------------------
+# Never raises (issue #12: a lone surrogate aborted a whole run)
+# ---------------------------------------------------------------------------
+
+_PIECES = ["戦死", "センシ", "せんし", "ｾﾝｼ", "\n", "\n\n", " ", "回答：", "**", "```", "「", "」", "々", "ー",
+           "\ud800", "\udfff", "\x00", "\r"]
+ANY_TEXT = st.lists(st.one_of(
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=12),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.sampled_from(_PIECES),
+), max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_kana_view_never_raises(text):
+    from lm_eval_jaster.lenient import extract, extract_reading
+
+    out = normalize_reading(text)
+    assert isinstance(out, str)
+    assert normalize_reading(out) == out  # idempotent
+    assert not any("\u30a1" <= ch <= "\u30f6" for ch in out)  # no katakana that has a hiragana form is left
+    assert has_kanji(out) == has_kanji(unicodedata.normalize("NFKC", text.split("\n\n")[0]))  # kanji stay
+    assert isinstance(extract_reading(text), str)
+    assert isinstance(extract(text, "reading"), str)
+    assert KanaReadingFilter().apply([[text]], [{}]) == [[out]]
+
+
+# ---------------------------------------------------------------------------
+# Real wiki_reading samples (dev) and golds (every split)
+# ---------------------------------------------------------------------------
+
+
+def _to_katakana(text: str) -> str:
+    return "".join(chr(ord(ch) + 0x60) if "\u3041" <= ch <= "\u3096" else ch for ch in text)
+
+
+@pytest.fixture(scope="module")
+def wiki_reading_dev(jaster_env):
+    from lm_eval_jaster.data import build_splits
+
+    samples = build_splits("wiki_reading")["dev"]
+    assert len(samples) == 100
+    return samples
+
+
+def test_copying_the_input_earns_nothing_for_its_kanji(wiki_reading_dev):
+    """An answer that copies the input: the kana view forgives only its script. It scores exactly what the copy
+    with its katakana written in hiragana scores strictly, so no more than strict scoring where the input has no
+    katakana, and far below the dictionary baseline (about 0.93) on average."""
+    kana_scores, strict_scores = [], []
+    for sample in wiki_reading_dev:
+        gold = normalize_gold(sample.output)
+        copy = sample.input
+        kana_view = char_f1(normalize_reading(copy), gold)
+        strict = char_f1(normalize(copy), gold)
+        assert kana_view == char_f1(katakana_to_hiragana(normalize(copy)), gold), sample.input[:60]
+        if not any("\u30a1" <= ch <= "\u30fa" for ch in unicodedata.normalize("NFKC", copy)):
+            assert kana_view <= strict, sample.input[:60]
+        kana_scores.append(kana_view)
+        strict_scores.append(strict)
+    assert sum(kana_scores) / len(kana_scores) < 0.5
+    assert sum(strict_scores) / len(strict_scores) < 0.5
+
+
+def test_correct_reading_in_katakana_scores_as_in_hiragana(wiki_reading_dev):
+    for sample in wiki_reading_dev:
+        gold = normalize_gold(sample.output)
+        katakana = _to_katakana(sample.output)
+        assert katakana != sample.output
+        assert char_f1(normalize_reading(katakana), gold) == char_f1(normalize_reading(sample.output), gold) == 1.0
+        assert char_f1(normalize(katakana), gold) < 1.0  # strict scoring does not forgive the script
 
 
 # ---------------------------------------------------------------------------
@@ -149,17 +239,12 @@ def test_lenient_view_scores_higher_than_strict_for_katakana_answer():
 def test_filter_shape():
     resps = [["センシ", "戦死\n\nつづき"], ["  ｾﾝｼ  "], []]
     out = KanaReadingFilter().apply(resps, docs=[{}, {}, {}])
-    assert out == [["せんし", "せんし"], ["せんし"], []]
+    assert out == [["せんし", "戦死"], ["せんし"], []]
 
 
 def test_filter_accepts_kwargs():
     f = KanaReadingFilter(unused="x")
     assert f.apply([["カナ"]], [None]) == [["かな"]]
-
-
-# ---------------------------------------------------------------------------
-# Real wiki_reading gold readings
-# ---------------------------------------------------------------------------
 
 
 @pytest.mark.skipif(not (WAC_DIR / "id" / "dev.id").is_file(), reason=f"raw-data mirror not found at {WAC_DIR}")
@@ -172,5 +257,4 @@ def test_gold_readings_unchanged(monkeypatch, tmp_path):
     golds = [s.output for split in ("train", "dev", "test") for s in splits[split]]
     assert len(golds) > 1000
     changed = [g for g in golds if normalize_reading(g) != unicodedata.normalize("NFKC", g).strip()]
-    # All 1817 pass today (one gold holds a stray 々, which is re-read but has no reading of its own).
-    assert len(changed) <= len(golds) // 100, changed[:5]
+    assert not changed, changed[:5]

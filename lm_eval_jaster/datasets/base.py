@@ -65,6 +65,8 @@ class DatasetInfo:
     # A regex that every line of a well-formed strict answer fullmatches, for formats whose line layout is the
     # dataset's own (FA, chABSA); "" = the answer format's default rule (lm_eval_jaster.wellformed).
     line_pattern: str = ""
+    # The whole answer is one line of such items (wiki_ner: its gold joins the entities with spaces on one line).
+    single_line: bool = False
     # Licence forbids commercial use: left out of jaster_all, included in jaster_all_with_nc (llm-jp-eval's
     # all-with-nc / all-without-nc).
     non_commercial: bool = False

@@ -319,6 +319,7 @@ def _info(name: str, instruction: str, output_length: int, metric: str, sha256: 
         published_dev_sha256=sha256,
         answer_format="reading" if metric == "char_f1" else "lines",
         line_pattern=_LINE_PATTERNS.get(name, ""),
+        single_line=name == "wiki_ner",
     )
 
 

@@ -1,116 +1,44 @@
 """Shared helpers of the benchmark suite: the complete raw-data mirror, fixture checksums, machine description.
 
-The raw-data mirror (``../shared/data``) lacks the JNLI/JSQuAD train files and the chABSA zip. As the tests do
-(``tests/conftest.py``; its small helpers are re-implemented here rather than imported, so that the suite does not
-depend on pytest fixtures), the suite lays the hand-written fixtures of ``tests/fixtures`` over a symlinked copy of
-the mirror and registers the fixtures' sha256 in the manifest. The manifest lives in each process's memory, so every
-benchmark subprocess calls :func:`apply_pins`, which reads the checksums from ``$JASTER_BENCH_PINS`` (JSON, written
-by the orchestrator) and patches ``lm_eval_jaster.sources.manifest()`` before anything reads a raw file.
+The raw-data mirror (``../shared/data``) lacks some raw files; as the tests do, the suite lays the hand-written
+fixtures of ``tests/fixtures`` over a symlinked copy of it with ``tests/fixture_mirror.py`` (one module for both). The
+manifest lives in each process's memory, so every benchmark subprocess calls :func:`apply_pins`, which reads the
+fixtures' checksums from ``$JASTER_BENCH_PINS`` (JSON, written by the orchestrator).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import importlib.util
 import json
 import os
 import platform
-import shutil
 import sys
-import zipfile
 from pathlib import Path
 
-# The suite writes nothing outside benchmarks/: no bytecode next to tests/reference.py or the fixture makers.
+# The suite writes nothing outside benchmarks/: no bytecode next to tests/*.py or the fixture makers.
 sys.dont_write_bytecode = True
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH_DIR = Path(__file__).resolve().parent
 TESTS_DIR = REPO / "tests"
 PINS_ENV = "JASTER_BENCH_PINS"
+sys.path.insert(0, str(TESTS_DIR))
 
-
-FIXTURES = TESTS_DIR / "fixtures"
+import fixture_mirror  # noqa: E402  (tests/fixture_mirror.py)
 
 
 def default_shared_data() -> Path:
-    """../shared/data next to the checkout, as tests/conftest.py uses."""
-    return REPO.parent / "shared" / "data"
-
-
-def _fixture_files() -> dict[tuple[str, str], Path]:
-    """tests/fixtures/<source>/<upstream path> for every (source, path) in the manifest (tests/conftest.py's rule)."""
-    from lm_eval_jaster.sources import manifest
-
-    found = {}
-    for path in sorted(FIXTURES.rglob("*")):
-        if path.is_file():
-            source, _, upstream = path.relative_to(FIXTURES).as_posix().partition("/")
-            if (source, upstream) in manifest():
-                found[(source, upstream)] = path
-    return found
-
-
-def _run_maker(maker: Path, source_dir: Path) -> list[str]:
-    """tests/fixtures/<source>/_make.py: ``make(source_dir) -> [upstream paths]`` writes archives (e.g. chABSA's zip)."""
-    spec = importlib.util.spec_from_file_location(f"bench_fixture_maker_{maker.parent.name}", maker)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make(source_dir)
-
-
-def _chabsa_zip_fallback(source_dir: Path) -> list[str]:
-    """Older fixture layout (no _make.py): zip tests/fixtures/chabsa/chABSA-dataset/*.json as upstream does."""
-    with zipfile.ZipFile(source_dir / "chABSA-dataset.zip", "w") as zf:
-        for path in sorted((FIXTURES / "chabsa" / "chABSA-dataset").glob("*.json")):
-            info = zipfile.ZipInfo(f"chABSA-dataset/{path.name}", date_time=(2018, 1, 1, 0, 0, 0))
-            zf.writestr(info, path.read_bytes())
-    return ["chABSA-dataset.zip"]
+    """../shared/data next to the checkout, as the tests use."""
+    return fixture_mirror.SHARED_DATA
 
 
 def build_mirror(shared_data: Path, root: Path) -> tuple[Path, dict[str, str]]:
-    """A complete mirror under ``root``: ``shared_data`` symlinked, plus the hand-written fixtures of tests/fixtures.
-
-    Same rule as the tests' ``mirror`` fixture (tests/conftest.py): a file tests/fixtures/<source>/<upstream path>
-    that the manifest lists is laid over the mirror; tests/fixtures/<source>/_make.py builds archives. Returns
-    (mirror dir, {"source|upstream path": sha256 of every fixture placed}).
-    """
-    from lm_eval_jaster.sources import file_digests, manifest
-
-    if not shared_data.is_dir():
-        raise SystemExit(f"raw-data mirror {shared_data} not found; pass --data-dir")
-    root.mkdir(parents=True, exist_ok=True)
-    for source in sorted(p for p in shared_data.iterdir() if p.is_dir()):
-        (root / source.name).symlink_to(source, target_is_directory=True)
-
-    def own_folder(source: str) -> Path:  # a real folder of links, so that fixtures can be added to it
-        target = root / source
-        if target.is_symlink():
-            target.unlink()
-            shutil.copytree(shared_data / source, target, copy_function=os.symlink)
-            for folder, _, _ in os.walk(target):  # copytree copies the read-only mirror's folder modes
-                os.chmod(folder, 0o755)
-        target.mkdir(parents=True, exist_ok=True)
-        return target
-
-    placed: dict[tuple[str, str], Path] = {}
-    for (source, upstream), fixture in _fixture_files().items():
-        dest = own_folder(source) / upstream
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink():
-            dest.unlink()
-        shutil.copyfile(fixture, dest)
-        placed[(source, upstream)] = dest
-    makers = sorted(FIXTURES.glob("*/_make.py"))
-    for maker in makers:
-        source_dir = own_folder(maker.parent.name)
-        for upstream in _run_maker(maker, source_dir):
-            placed[(maker.parent.name, upstream)] = source_dir / upstream
-    if (not any(m.parent.name == "chabsa" for m in makers) and (FIXTURES / "chabsa" / "chABSA-dataset").is_dir()
-            and ("chabsa", "chABSA-dataset.zip") in manifest()):
-        for upstream in _chabsa_zip_fallback(own_folder("chabsa")):
-            placed[("chabsa", upstream)] = root / "chabsa" / upstream
-    pins = {f"{source}|{upstream}": file_digests(path)[0] for (source, upstream), path in placed.items()}
-    return root, pins
+    """The complete mirror under ``root`` (tests/fixture_mirror.py); returns (mirror dir, {"source|upstream path":
+    sha256 of every fixture placed})."""
+    try:
+        placed = fixture_mirror.build_mirror(shared_data, root)
+    except FileNotFoundError as e:
+        raise SystemExit(f"{e}; pass --data-dir")
+    return root, {f"{source}|{upstream}": sha for (source, upstream), sha in fixture_mirror.fixture_pins(placed).items()}
 
 
 def fixture_sources(pins: dict[str, str]) -> set[str]:
@@ -120,14 +48,8 @@ def fixture_sources(pins: dict[str, str]) -> set[str]:
 def apply_pins() -> None:
     """Register the fixtures' sha256 (from $JASTER_BENCH_PINS) in this process's manifest."""
     raw = os.environ.get(PINS_ENV)
-    if not raw:
-        return
-    from lm_eval_jaster.sources import manifest
-
-    entries = manifest()
-    for key, sha in json.loads(raw).items():
-        source, upstream = key.split("|", 1)
-        entries[(source, upstream)] = dataclasses.replace(entries[(source, upstream)], sha256=sha)
+    if raw:
+        fixture_mirror.apply_pins({tuple(key.split("|", 1)): sha for key, sha in json.loads(raw).items()})
 
 
 def machine() -> dict[str, str]:

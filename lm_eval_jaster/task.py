@@ -17,7 +17,7 @@ from typing import Any, Callable
 from lm_eval import utils as lm_eval_utils
 from lm_eval.api.task import ConfigurableTask
 
-from lm_eval_jaster import __version__, metrics, settings
+from lm_eval_jaster import __version__, scoring, settings
 from lm_eval_jaster.data import DATA_FORMAT_VERSION
 from lm_eval_jaster.metrics import neural
 from lm_eval_jaster.registry import get_dataset
@@ -120,7 +120,7 @@ class JasterTask(ConfigurableTask):
 
     # Scoring: the dataset's metrics with this run's options (lm-eval calls these with docs and items only).
     def process_results(self, doc, results):
-        return metrics.process_results(doc, results, self.metric_options)
+        return scoring.process_results(doc, results, self.metric_options)
 
     def aggregation(self):
         aggregations = dict(super().aggregation())

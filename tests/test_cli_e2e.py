@@ -173,18 +173,7 @@ def test_jaster_all_with_tiny_hf_model(jaster_env, tiny_model, tmp_path, capsys)
 
 
 def test_user_include_path_still_works(jaster_env, tmp_path, capsys):
-    own = tmp_path / "own_tasks"
-    own.mkdir()
-    (own / "my_data.py").write_text(
-        "import datasets\n"
-        "def load(**kwargs):\n"
-        "    return {'test': datasets.Dataset.from_list([{'q': '1+1=', 'a': '2'}, {'q': '2+2=', 'a': '4'}])}\n",
-        encoding="utf-8")
-    (own / "my_task.yaml").write_text(
-        "task: my_own_task\ncustom_dataset: !function my_data.load\noutput_type: generate_until\ntest_split: test\n"
-        "doc_to_text: '{{q}}'\ndoc_to_target: a\ngeneration_kwargs: {until: ['\\n'], max_gen_toks: 2}\n"
-        "metric_list: [{metric: exact_match, aggregation: mean, higher_is_better: true}]\nmetadata: {version: 0}\n",
-        encoding="utf-8")
+    own = Path(__file__).resolve().parent / "stubs" / "user_tasks"  # a task folder of a user's own
     _run(["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_jemhopqa,my_own_task",
           "--include_path", str(own), "--limit", "2", "--output_path", str(tmp_path / "out")], capsys)
     results, scores, _ = _load_run(tmp_path / "out")

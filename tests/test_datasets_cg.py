@@ -14,12 +14,12 @@ from lm_eval_jaster import TASKS_DIR, code_exec
 from lm_eval_jaster.code_exec import parse_tests, process_results_code_exec, run_many
 from lm_eval_jaster.data import build_splits
 from lm_eval_jaster.datasets import jhumaneval
-from lm_eval_jaster.export import render_llm_jp_eval_json
+from lm_eval_jaster.datasets.base import render_llm_jp_eval_json
 from lm_eval_jaster.lenient import extract, extract_code
 from lm_eval_jaster.metrics import LenientAnswer, normalize, normalize_gold
 from lm_eval_jaster.registry import get_dataset
 
-from conftest import FIXTURES, REPO
+from fixture_mirror import FIXTURES, REPO
 
 SPEC_TSV = REPO.parent / "shared" / "spec" / "jaster_datasets.tsv"
 

@@ -18,11 +18,11 @@ from lm_eval_jaster.metrics import (
     parse_float,
     pearson,
     pearson_aggregation,
-    process_results,
     set_f1,
     spearman,
     spearman_aggregation,
 )
+from lm_eval_jaster.scoring import process_results
 
 
 def test_all_exports_exist():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lm_eval_jaster import kana, lenient, metrics
 from lm_eval_jaster.filters import LenientAnswerFilter, LlmJpEvalFilter
+from lm_eval_jaster.scoring import process_results
 
 # Arbitrary Unicode (surrogates excluded: they cannot appear in decoded model output), biased towards the
 # characters Jaster answers are made of.
@@ -56,7 +57,7 @@ def test_filters_never_raise_and_keep_shape(raw):
         (answers,) = LenientAnswerFilter().apply([[raw]], [doc])
         assert len(answers) == 1 and isinstance(answers[0], str)
         assert answers[0].strict == metrics.normalize(raw)
-        result = metrics.process_results(doc, answers)
+        result = process_results(doc, answers)
         assert result["format_adherence"] in (0.0, 1.0)
         assert result.get("lenient_recovered", 0.0) in (0.0, 1.0)
         json.dumps(result, allow_nan=False)

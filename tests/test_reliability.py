@@ -7,7 +7,6 @@ import http.server
 import json
 import subprocess
 import sys
-import textwrap
 import threading
 from collections import Counter
 from pathlib import Path
@@ -56,22 +55,12 @@ def test_unwritable_cache_without_a_mirror_is_a_clear_error(tmp_path, monkeypatc
         build_splits("jemhopqa")
 
 
-CHILD = textwrap.dedent("""
-    import hashlib, json, sys
-    import lm_eval_jaster.data as data
-    original = data._build
-    def counting(info, data_dir):
-        print("BUILT", flush=True)
-        return original(info, data_dir)
-    data._build = counting
-    splits = data.build_splits(sys.argv[1], sys.argv[2] or None)
-    text = json.dumps({k: [[s.input, s.output] for s in v] for k, v in splits.items()}, ensure_ascii=False)
-    print("DIGEST", hashlib.sha256(text.encode()).hexdigest(), flush=True)
-""")
+CHILD = str(Path(__file__).resolve().parent / "stubs" / "build_splits_child.py")
+
 
 
 def _run_parallel(n: int, dataset: str, data_dir: str, env: dict) -> list[str]:
-    procs = [subprocess.Popen([sys.executable, "-c", CHILD, dataset, data_dir], stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([sys.executable, CHILD, dataset, data_dir], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) for _ in range(n)]
     outputs = []
     for proc in procs:
@@ -119,13 +108,9 @@ def test_parallel_processes_download_once(shared_data, tmp_path):
         rewritten = [r.replace("https://raw.githubusercontent.com/tomo-ut/temporalNLI_dataset/main", f"{base}/jamp")
                      if r.startswith("jamp\t") else r for r in rows]
         manifest.write_text("\n".join(rewritten) + "\n", encoding="utf-8")
-        child = CHILD.replace("import lm_eval_jaster.data as data",
-                              "import lm_eval_jaster.sources as sources\n"
-                              f"sources.MANIFEST_PATH = __import__('pathlib').Path({str(manifest)!r})\n"
-                              "import lm_eval_jaster.data as data")
         env = {**os.environ, "JASTER_CACHE_DIR": str(tmp_path / "cache")}
         env.pop("JASTER_DATA_DIR", None)
-        procs = [subprocess.Popen([sys.executable, "-c", child, "jamp", ""], stdout=subprocess.PIPE,
+        procs = [subprocess.Popen([sys.executable, CHILD, "jamp", "", "--manifest", str(manifest)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, env=env, cwd=REPO) for _ in range(4)]
         outputs = []
         for proc in procs:

@@ -19,7 +19,8 @@ from sacrebleu.metrics import BLEU
 
 from lm_eval_jaster import settings
 from lm_eval_jaster.filters import LenientAnswer
-from lm_eval_jaster.metrics import neural, process_results, translation
+from lm_eval_jaster.metrics import neural, translation
+from lm_eval_jaster.scoring import process_results
 from lm_eval_jaster.metrics.neural import COMET_MODEL_ID, MetricUnavailableError, NeuralOptions
 from lm_eval_jaster.metrics.translation import bleu_en, bleu_ja, corpus_bleu, rouge_scores
 from lm_eval_jaster.registry import get_dataset
@@ -352,39 +353,14 @@ def test_comet_local_checkpoint(monkeypatch, tmp_path):
 # `comet` package on its path, as a venv with unbabel-comet would have it
 # ---------------------------------------------------------------------------
 
-FAKE_COMET = r"""
-import json, os
-LOG = os.environ["FAKE_COMET_LOG"]
+STUBS = Path(__file__).resolve().parent / "stubs"  # stubs/comet: a stand-in for unbabel-comet
 
-def download_model(model):
-    with open(LOG, "a") as f:
-        f.write(json.dumps({"download": model}) + "\n")
-    return "/fake/" + model + "/model.ckpt"
-
-class _Output:
-    def __init__(self, scores):
-        self.scores = scores
-
-class _Model:
-    def predict(self, data, batch_size, gpus, progress_bar):
-        print("Lightning would print progress here")  # must not corrupt the reply channel
-        with open(LOG, "a") as f:
-            f.write(json.dumps({"predict": len(data), "batch_size": batch_size, "gpus": gpus}) + "\n")
-        return _Output([len(d["mt"]) / 10 for d in data])
-
-def load_from_checkpoint(path):
-    with open(LOG, "a") as f:
-        f.write(json.dumps({"load": path}) + "\n")
-    return _Model()
-"""
 
 
 @pytest.fixture
 def comet_python(tmp_path, monkeypatch) -> tuple[Path, Path]:
     """An executable `python` that has a (fake) unbabel-comet; and the log of what it was asked."""
-    site = tmp_path / "site"
-    (site / "comet").mkdir(parents=True)
-    (site / "comet" / "__init__.py").write_text(FAKE_COMET, encoding="utf-8")
+    site = STUBS  # holds the package `comet`
     log = tmp_path / "comet.log"
     python = tmp_path / "venv-comet" / "bin" / "python"
     python.parent.mkdir(parents=True)

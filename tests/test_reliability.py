@@ -133,3 +133,77 @@ def test_datasets_of_one_source_are_cached_together(shared_data, empty_cache):
     siblings = [name for name, info in all_datasets().items() if info.source == "wikipedia_annotated_corpus"]
     assert len(siblings) == 5
     assert all(split_cache_path(name).is_file() for name in siblings)
+
+
+def test_concurrent_exports_into_one_folder(shared_data, tmp_path):
+    """Four processes export the same files into one folder at once: all succeed, the files are llm-jp-eval's."""
+    import hashlib
+    import os
+
+    from lm_eval_jaster.registry import get_dataset
+
+    env = {**os.environ, "JASTER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("JASTER_DATA_DIR", None)
+    out = tmp_path / "export"
+    procs = [subprocess.Popen([sys.executable, "-m", "lm_eval_jaster", "export", "--split", "dev", "--output-dir",
+                               str(out), "--datasets", "jamp,jsem,niilc", "--data-dir", str(shared_data)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+             for _ in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+    for name in ("jamp", "jsem", "niilc"):
+        path = out / "dev" / f"{name}.json"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == get_dataset(name).published_dev_sha256
+    assert sorted(p.name for p in (out / "dev").iterdir()) == ["jamp.json", "jsem.json", "niilc.json"]
+
+
+class _Zeros:
+    """A readable file of n zero bytes, produced on the fly."""
+
+    def __init__(self, n: int) -> None:
+        self.left = n
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        self.left -= size
+        return bytes(size)
+
+
+def test_archive_members_are_read_with_a_size_cap(tmp_path, monkeypatch, empty_cache):
+    """A small zip or tar.gz whose member inflates to more than the cap is an error naming the member, not an
+    exhausted machine."""
+    import dataclasses
+    import resource
+    import tarfile
+    import zipfile
+
+    from lm_eval_jaster.datasets import base
+    from lm_eval_jaster.datasets.base import MalformedRecordError
+    from lm_eval_jaster.sources import manifest
+
+    huge = base.MAX_MEMBER_BYTES + (1 << 20)
+    chabsa = tmp_path / "mirror" / "chabsa" / "chABSA-dataset.zip"
+    chabsa.parent.mkdir(parents=True)
+    with zipfile.ZipFile(chabsa, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("chABSA-dataset/e00001_ann.json", "w", force_zip64=True) as member:
+            for _ in range(huge >> 20):
+                member.write(bytes(1 << 20))
+    assert chabsa.stat().st_size < 2 * 1024 ** 2  # a small file ...
+    corpus = tmp_path / "mirror" / "wikicorpus" / "wiki_corpus_2.01.tar.gz"
+    corpus.parent.mkdir(parents=True)
+    with tarfile.open(corpus, "w:gz") as tf:
+        info = tarfile.TarInfo("wiki_corpus_2.01/BDS/BDS00001.xml")
+        info.size = huge
+        tf.addfile(info, _Zeros(huge))
+    for key in (("chabsa", "chABSA-dataset.zip"), ("wikicorpus", "wiki_corpus_2.01.tar.gz")):
+        monkeypatch.setitem(manifest(), key, dataclasses.replace(manifest()[key], sha256="", git_blob_sha1=""))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(MalformedRecordError, match=r"chABSA-dataset\.zip!chABSA-dataset/e00001_ann\.json: archive: "
+                                                   r"member of \d+ bytes is larger than"):
+        build_splits("chabsa", tmp_path / "mirror", use_cache=False)
+    with pytest.raises(MalformedRecordError, match=r"wiki_corpus_2\.01\.tar\.gz!wiki_corpus_2\.01/BDS/BDS00001\.xml: "
+                                                   r"archive: member of \d+ bytes is larger than"):
+        build_splits("wikicorpus-e-to-j", tmp_path / "mirror", use_cache=False)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mib < 100, f"peak memory grew by {grown_mib:.0f} MiB"  # ... never inflated into memory

@@ -30,7 +30,7 @@ def score_answer(info, doc: Mapping[str, Any], answer: str, options=None) -> dic
     if key == "code_exec":
         from lm_eval_jaster.metrics.code import process_results_code_exec  # the sandbox: only for code tasks
 
-        return {k: v for k, v in process_results_code_exec(doc, [str(answer)]).items() if k != "format_adherence"}
+        return process_results_code_exec(doc, [str(answer)])
     options = options or neural._default_options()
     if key == "comet_wmt22":
         lang = target_language(info)

@@ -10,13 +10,15 @@ import json
 
 import pytest
 
-from lm_eval_jaster import TASKS_DIR, code_exec
-from lm_eval_jaster.code_exec import parse_tests, process_results_code_exec, run_many
+from lm_eval_jaster import TASKS_DIR, code_exec, scoring
+from lm_eval_jaster.code_exec import parse_tests, run_many
+from lm_eval_jaster.metrics.code import process_results_code_exec
 from lm_eval_jaster.data import build_splits
 from lm_eval_jaster.datasets import jhumaneval
 from lm_eval_jaster.datasets.base import render_llm_jp_eval_json
 from lm_eval_jaster.lenient import extract, extract_code
-from lm_eval_jaster.metrics import LenientAnswer, normalize, normalize_gold
+from lm_eval_jaster.filters import LenientAnswer
+from lm_eval_jaster.metrics import normalize, normalize_gold
 from lm_eval_jaster.registry import get_dataset
 
 from fixture_mirror import FIXTURES, REPO
@@ -134,20 +136,24 @@ def test_jhumaneval_canonical_solutions_pass_and_stubs_fail(jhumaneval_records, 
 
 # --- lm-eval glue ---------------------------------------------------------------------------------------------------
 
-DOC = {"input": "…", "output": str(["assert add(1, 2) == 3", "assert add(0, 0) == 0"])}
+DOC = {"input": "…", "output": str(["assert add(1, 2) == 3", "assert add(0, 0) == 0"]), "jaster_dataset": "mbpp"}
 
 
 def test_process_results_strict_and_lenient(allowed):
+    from lm_eval_jaster.scoring import process_results
+
     good = "def add(a, b):\n    return a + b"
-    strict = process_results_code_exec(DOC, [normalize(good)])
+    strict = process_results(DOC, [normalize(good)])
     assert strict["code_exec"] == strict["score"] == 1.0 and "format_adherence" not in strict
-    assert process_results_code_exec(DOC, [normalize("def add(a, b):\n    return a * b")])["code_exec"] == 0.0
+    assert strict == process_results_code_exec(DOC, [normalize(good)])
+    assert process_results(DOC, [normalize("def add(a, b):\n    return a * b")])["code_exec"] == 0.0
     fenced = f"```python\n{good}\n```"
-    assert process_results_code_exec(DOC, [normalize(fenced)])["code_exec"] == 0.0  # llm-jp-eval: fences fail
-    lenient = process_results_code_exec(DOC, [LenientAnswer(extract(fenced, "code"), normalize(fenced))])
-    assert lenient["code_exec"] == 1.0 and lenient["format_adherence"] == 0.0
-    plain = process_results_code_exec(DOC, [LenientAnswer(extract(good, "code"), normalize(good))])
-    assert plain["code_exec"] == 1.0 and plain["format_adherence"] == 1.0
+    assert process_results(DOC, [normalize(fenced)])["code_exec"] == 0.0  # llm-jp-eval: fences fail
+    lenient = process_results(DOC, [LenientAnswer(extract(fenced, "code"), normalize(fenced))])
+    # As written the answer does not parse (fences): not well-formed; extracted, it passes: recovered.
+    assert lenient["code_exec"] == 1.0 and lenient["format_adherence"] == 0.0 and lenient["lenient_recovered"] == 1.0
+    plain = process_results(DOC, [LenientAnswer(extract(good, "code"), normalize(good))])
+    assert plain["code_exec"] == 1.0 and plain["format_adherence"] == 1.0 and plain["lenient_recovered"] == 0.0
     if importlib.util.find_spec("pylint"):
         assert strict["pylint_check"] == 1.0
         assert process_results_code_exec(DOC, [normalize("lol")])["pylint_check"] == 0.0  # E0602
@@ -180,7 +186,7 @@ def test_task_yaml_declares_unsafe_code_and_zero_shots(jaster_env):
         task = tasks["tasks"][name]
         assert task.UNSAFE_CODE is True and task.config.num_fewshot == 0
         assert task.config.generation_kwargs["max_gen_toks"] == output_length
-        assert task.config.process_results is process_results_code_exec
+        assert task.config.process_results is scoring.process_results  # which runs metrics.code for CG
 
 
 # --- lm-eval end to end ---------------------------------------------------------------------------------------------
@@ -235,6 +241,7 @@ def test_lm_eval_end_to_end_needs_confirmation_and_scores(jaster_env, monkeypatc
     assert mbpp["code_exec,lenient"] == 1.0 and mbpp["format_adherence,lenient"] == 1.0
     assert jh["code_exec,llm-jp-eval"] == 0.0  # fenced answers fail llm-jp-eval's reading …
     assert jh["code_exec,lenient"] == pytest.approx(2 / 3)  # … and pass the lenient one (2 of 3 answered)
-    assert jh["format_adherence,lenient"] == pytest.approx(1 / 3)  # only the unanswered "lol" needed no extraction
+    assert jh["format_adherence,lenient"] == pytest.approx(1 / 3)  # fenced code does not parse; "lol" does
+    assert jh["lenient_recovered,lenient"] == pytest.approx(2 / 3)
     if importlib.util.find_spec("pylint"):
         assert mbpp["pylint_check,llm-jp-eval"] == 1.0

@@ -9,8 +9,8 @@ of its characters deleted/replaced/inserted (some digits/letters made full-width
 
 Each function is timed over the N items as one loop, REPS times (once only when a loop takes over 2 s); the best
 (smallest) loop time is reported (``timeit``'s convention: the others are the same work plus interference). One more pass times every item alone for
-the p99 and max per-sample latency. Imports (scipy, fugashi, lenient) and the first call (fugashi's Tagger) are
-done before timing; the first call's time is reported separately where it is large.
+the p99 and max per-sample latency. Imports (scipy, sacrebleu, lenient) and each function's first call (lazy
+imports, compiled regexes) are done before timing; kana's first call is reported separately.
 """
 
 from __future__ import annotations
@@ -99,26 +99,23 @@ _NEEDS_MODEL = ("comet", "bert_score")
 def _per_sample_metric(name: str):
     """(fn(pred, gold), module name, reason if None) for an llm-jp-eval metric name, wherever the package defines it."""
     from lm_eval_jaster import metrics
+    from lm_eval_jaster.metrics import translation
 
     if callable(getattr(metrics, name, None)):
         return getattr(metrics, name), "metrics", ""
-    if importlib.util.find_spec("lm_eval_jaster.text_metrics") is None:
-        return None, "metrics", "no per-sample function of that name"
-    from lm_eval_jaster import text_metrics
-
     if any(name.startswith(prefix) for prefix in _NEEDS_MODEL):
-        return None, "text_metrics", "corpus-level, needs a neural model (not available offline)"
-    if name in getattr(text_metrics, "ROUGE_TYPES", ()) and callable(getattr(text_metrics, "rouge_ja", None)):
-        return (lambda pred, gold: text_metrics.rouge_ja(pred, gold, name)), "text_metrics", ""
-    fn = getattr(text_metrics, name, None)
+        return None, "metrics.neural", "corpus-level, needs a neural model (not available offline)"
+    if name in translation.ROUGE_TYPES:
+        return (lambda pred, gold: translation.rouge_ja(pred, gold, name)), "metrics.translation", ""
+    fn = getattr(translation, name, None)
     if callable(fn):
         try:
             if len(inspect.signature(fn).parameters) == 2:
-                return fn, "text_metrics", ""
+                return fn, "metrics.translation", ""
         except (TypeError, ValueError):
             pass
     if name == "code_exec":
-        return None, "code_exec", "runs generated code in a sandbox (not a string metric)"
+        return None, "metrics.code", "runs generated code in a sandbox (not a string metric)"
     return None, "metrics", "no per-sample function of that name"
 
 
@@ -200,7 +197,7 @@ def main() -> None:
                 add(f"{where}.{metric}", f"{kind} (mean gold {mean_len(group):.0f} chars): {', '.join(group)}",
                     _timed(fn, prepared(draw(group)), reps), True)
 
-    # kana.normalize_reading: a third hiragana readings, a third katakana, a third the kanji text (fugashi)
+    # kana.normalize_reading: a third hiragana readings, a third katakana, a third the kanji text
     reading_triples = draw(["wiki_reading"] if "wiki_reading" in infos else list(infos))
     reading_preds = []
     for i, (name, p, g) in enumerate(reading_triples):
@@ -211,7 +208,7 @@ def main() -> None:
         else:
             reading_preds.append((rng.choice(inputs[name]),))
     t = time.perf_counter()
-    kana.normalize_reading("漢字")  # builds fugashi's Tagger (once per process)
+    kana.normalize_reading("漢字")  # first call (one-time set-up, if any) timed apart
     first_call = time.perf_counter() - t
     res = _timed(kana.normalize_reading, reading_preds, reps)
     res["first_call_s"] = first_call

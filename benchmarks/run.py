@@ -1,4 +1,4 @@
-"""Benchmark suite of lm-eval-jaster: start-up, data preparation, scoring throughput, generation budget, memory.
+"""Benchmark suite of lm-eval-jaster: start-up, data preparation, scoring throughput, generation budget, peak memory.
 
     python benchmarks/run.py [--data-dir DIR] [--quick] [--output REPORT.md] [--json RAW.json] [--keep-tmp]
 
@@ -56,12 +56,11 @@ class Runner:
             "TOKENIZERS_PARALLELISM": "false", "HF_HOME": str(workdir / "hf_home"),
             "JASTER_DATA_DIR": str(mirror), PINS_ENV: json.dumps(pins), "PYTHONUNBUFFERED": "1",
         })
-        # MT tasks check for unbabel-comet and its model when they are built; offline and without the package,
-        # the documented switch turns comet_wmt22 off so that jaster_all can start (reported in the header).
-        self.comet_off = False
-        if importlib.util.find_spec("comet") is None and importlib.util.find_spec("lm_eval_jaster.text_metrics"):
+        # Without unbabel-comet, comet_wmt22 cannot be computed: its documented setting switches it off explicitly,
+        # so that every run measures the same work whatever the default (reported in the header).
+        self.comet_off = importlib.util.find_spec("comet") is None
+        if self.comet_off:
             self.env["JASTER_COMET"] = "0"
-            self.comet_off = True
         self.count = 0
         self.pins = pins
         self.fixture_sources = fixture_sources(pins)
@@ -135,8 +134,8 @@ def unsafe_flag() -> list[str]:
     return []
 
 
-def section_a(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
-    limit = cfg["a_limit"]
+def measure_startup(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
+    limit = cfg["startup_limit"]
     lim_args = ["--limit", str(limit)] if limit else []
     jaster = ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all", *lim_args,
               *unsafe_flag()]
@@ -145,15 +144,15 @@ def section_a(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
     small = ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all", "--limit", "10",
              *unsafe_flag()]
     runs: dict[str, list[dict]] = {"cold": [], "warm": [], "plain": [], "warm_limit10": []}
-    for i in range(cfg["a_cold_reps"]):
-        log(f"(a) cold start-up {i + 1}/{cfg['a_cold_reps']}")
-        runs["cold"].append(r.probe("jaster", jaster, fresh(r.workdir / f"cache_cold_a{i}"), "a_cold"))
-    for i in range(cfg["a_reps"]):  # interleaved, so that drift of the machine hits both alike
-        log(f"(a) warm / plain start-up {i + 1}/{cfg['a_reps']}")
-        runs["warm"].append(r.probe("jaster", jaster, cache_all, "a_warm"))
-        runs["plain"].append(r.probe("lm_eval", plain, None, "a_plain"))
-        if i < cfg["a_small_reps"]:
-            runs["warm_limit10"].append(r.probe("jaster", small, cache_all, "a_warm_limit10"))
+    for i in range(cfg["startup_cold_reps"]):
+        log(f"[startup] cold start-up {i + 1}/{cfg['startup_cold_reps']}")
+        runs["cold"].append(r.probe("jaster", jaster, fresh(r.workdir / f"cache_cold_startup{i}"), "startup_cold"))
+    for i in range(cfg["startup_reps"]):  # interleaved, so that drift of the machine hits both alike
+        log(f"[startup] warm / plain start-up {i + 1}/{cfg['startup_reps']}")
+        runs["warm"].append(r.probe("jaster", jaster, cache_all, "startup_warm"))
+        runs["plain"].append(r.probe("lm_eval", plain, None, "startup_plain"))
+        if i < cfg["startup_limit10_reps"]:
+            runs["warm_limit10"].append(r.probe("jaster", small, cache_all, "startup_warm_limit10"))
     plain_med = statistics.median(x["to_first_request_s"] for x in runs["plain"])
     plain_cpu = statistics.median(x["cpu_s_at_first_request"] for x in runs["plain"])
     lim_txt = (f" --limit {limit}" if limit else "") + (" --confirm_run_unsafe_code" if unsafe_flag() else "")
@@ -175,28 +174,28 @@ def section_a(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
                      f"{statistics.median(cpus) / plain_cpu:.2f}×",
                      f"{statistics.median(x['maxrss_mib'] for x in runs[key]):.0f}"])
     warm_ratio = statistics.median(x["to_first_request_s"] for x in runs["warm"]) / plain_med
-    report["a"] = {k: [{kk: vv for kk, vv in x.items() if kk != "stdout"} for x in v] for k, v in runs.items()}
-    report["a"]["warm_over_plain"] = warm_ratio
+    report["startup"] = {k: [{kk: vv for kk, vv in x.items() if kk != "stdout"} for x in v] for k, v in runs.items()}
+    report["startup"]["warm_over_plain"] = warm_ratio
     verdict = "MET" if warm_ratio <= TARGET_STARTUP_RATIO else "MISSED"
     if runs["warm_limit10"]:
         small_ratio = statistics.median(x["to_first_request_s"] for x in runs["warm_limit10"]) / plain_med
-        report["a"]["warm_limit10_over_plain"] = small_ratio
+        report["startup"]["warm_limit10_over_plain"] = small_ratio
         n_small, n_full = runs["warm_limit10"][0]["n_requests"], runs["warm"][0]["n_requests"]
         per_request_ms = ((statistics.median(x["to_first_request_s"] for x in runs["warm"])
                            - statistics.median(x["to_first_request_s"] for x in runs["warm_limit10"]))
                           / max(1, n_full - n_small) * 1000)
-        report["a"]["warm_ms_per_request"] = per_request_ms
+        report["startup"]["warm_ms_per_request"] = per_request_ms
         extra = (f"; with `--limit 10` ({n_small} requests) it is {small_ratio:.2f}× "
                  f"({'within' if small_ratio <= TARGET_STARTUP_RATIO else 'above'} the target). The difference, "
                  f"{per_request_ms:.2f} ms per extra request, is the cost of building one request (mostly rendering "
                  f"its 4-shot prompt)")
     else:
         extra = ""
-    log("(a) cost of one template render in lm-eval")
+    log("[startup] cost of one template render in lm-eval")
     try:
-        tc = parse_json(r.spawn(["benchmarks/_template_cost.py", str(cfg["a_template_n"])], cache_all,
-                                "a_template_cost")["stdout"])
-        report["a"]["template_cost"] = tc
+        tc = parse_json(r.spawn(["benchmarks/_template_cost.py", str(cfg["template_cost_renders"])], cache_all,
+                                "startup_template_cost")["stdout"])
+        report["startup"]["template_cost"] = tc
         cause = (f"\n\nWhere a request's time goes: lm-eval renders each Jinja field with "
                  f"`lm_eval.utils.apply_template`, which compiles the template on every call "
                  f"(`env.from_string`, no cache). One Jaster request at 4 shots renders `description` once and "
@@ -213,19 +212,19 @@ def section_a(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
             f"**{warm_ratio:.2f}×** → **{verdict}**{extra}." + cause)
 
 
-def section_b(r: Runner, cfg: dict, names: list[str], n_docs: int, report: dict) -> str:
+def measure_data_preparation(r: Runner, cfg: dict, names: list[str], n_docs: int, report: dict) -> str:
     rows, raw = [], []
-    for name in cfg["b_datasets"]:
-        cache = fresh(r.workdir / "cache_b" / name)
-        log(f"(b) {name}: cold")
-        cold = r.prep([name], cache, f"b_cold_{name}")
+    for name in cfg["prep_datasets"]:
+        cache = fresh(r.workdir / "cache_prep" / name)
+        log(f"[data preparation] {name}: cold")
+        cold = r.prep([name], cache, f"prep_cold_{name}")
         if "error" in cold["rows"][0]:
-            report.setdefault("errors", {})[f"b/{name}"] = cold["rows"][0]["error"]
+            report.setdefault("errors", {})[f"data_preparation/{name}"] = cold["rows"][0]["error"]
             rows.append([name, f"FAILED: {cold['rows'][0]['error'][:160]}", *["–"] * 8])
             continue
         warms = []
-        for i in range(cfg["b_warm_reps"]):
-            warms.append(r.prep([name], cache, f"b_warm_{name}"))
+        for i in range(cfg["prep_warm_reps"]):
+            warms.append(r.prep([name], cache, f"prep_warm_{name}"))
         c, w = cold["rows"][0], [x["rows"][0]["seconds"] for x in warms]
         rows.append([name, f"{c['seconds']:.3f}", f"{statistics.median(w):.4f}", f"{cold['wall_s']:.2f}",
                      f"{cold['cpu_s']:.2f}", f"{statistics.median(x['wall_s'] for x in warms):.2f}",
@@ -236,35 +235,36 @@ def section_b(r: Runner, cfg: dict, names: list[str], n_docs: int, report: dict)
     table = md_table(["dataset", "cold s", "warm s", "cold process s", "cold process CPU s", "warm process s",
                       "knp parses cold", "knp parses warm", "cold max RSS MiB", "train/dev/test"], rows)
 
-    log("(b) five wiki_* tasks together: cold")
-    cache = fresh(r.workdir / "cache_b" / "wiki_together")
-    cold = r.prep(WIKI, cache, "b_wiki_cold")
-    log("(b) five wiki_* tasks together: warm")
-    warm = r.prep(WIKI, cache, "b_wiki_warm")
+    log("[data preparation] five wiki_* tasks together: cold")
+    cache = fresh(r.workdir / "cache_prep" / "wiki_together")
+    cold = r.prep(WIKI, cache, "prep_wiki_cold")
+    log("[data preparation] five wiki_* tasks together: warm")
+    warm = r.prep(WIKI, cache, "prep_wiki_warm")
     wrows = []
     for label, run in (("cold", cold), ("warm", warm)):
         per = {x["dataset"]: x["seconds"] for x in run["rows"]}
         wrows.append([label, *(f"{per[n]:.3f}" for n in WIKI), f"{sum(per.values()):.3f}", f"{run['wall_s']:.2f}",
                       f"{run['cpu_s']:.2f}", run["knp_parses"]])
     cross = None
-    if "wiki_reading" in cfg["b_datasets"]:
+    if "wiki_reading" in cfg["prep_datasets"]:
         # A second process that needs another wiki_* dataset, sharing the cache the wiki_reading process filled
         # (two runs, or two data-parallel ranks, each with its own task list): is the corpus parsed again?
-        log("(b) wiki_ner in a second process, on the cache filled by wiki_reading's cold process")
-        cross = r.prep(["wiki_ner"], r.workdir / "cache_b" / "wiki_reading", "b_wiki_cross")
+        log("[data preparation] wiki_ner in a second process, on the cache filled by wiki_reading's cold process")
+        cross = r.prep(["wiki_ner"], r.workdir / "cache_prep" / "wiki_reading", "prep_wiki_cross")
         wrows.append(["2nd process: wiki_ner only, cache filled by a wiki_reading-only process", "–",
                       f"{cross['rows'][0]['seconds']:.3f}", "–", "–", "–", f"{cross['rows'][0]['seconds']:.3f}",
                       f"{cross['wall_s']:.2f}", f"{cross['cpu_s']:.2f}", cross["knp_parses"]])
     wtable = md_table(["wiki_* in one process", *WIKI, "Σ s", "process s", "process CPU s", "knp parses"], wrows)
     once = cold["knp_parses"] == n_docs and warm["knp_parses"] == 0
-    report["b"] = {"datasets": raw, "wiki_together": {"cold": {k: v for k, v in cold.items() if k != "stdout"},
-                                                      "warm": {k: v for k, v in warm.items() if k != "stdout"}},
-                   "wac_documents": n_docs, "parsed_once": once}
+    report["data_preparation"] = {
+        "datasets": raw, "wiki_together": {"cold": {k: v for k, v in cold.items() if k != "stdout"},
+                                           "warm": {k: v for k, v in warm.items() if k != "stdout"}},
+        "wac_documents": n_docs, "parsed_once": once}
     verdict = (f"Shared source parsed once: cold **{cold['knp_parses']}** `Document.from_knp` calls for "
                f"**{n_docs}** documents (train+dev+test id lists), warm **{warm['knp_parses']}** → "
                f"**{'MET' if once else 'MISSED'}**.")
     if cross is not None:
-        report["b"]["second_process_knp_parses"] = cross["knp_parses"]
+        report["data_preparation"]["second_process_knp_parses"] = cross["knp_parses"]
         verdict += (f" Across processes: a second process needing wiki_ner, on a cache where only wiki_reading was "
                     f"built, made **{cross['knp_parses']}** parses"
                     + (" — the corpus is parsed again, because a cold build caches only the dataset that was asked "
@@ -272,9 +272,10 @@ def section_b(r: Runner, cfg: dict, names: list[str], n_docs: int, report: dict)
     return table + "\n\n" + wtable + "\n\n" + verdict
 
 
-def section_c(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
-    log(f"(c) scoring throughput, {cfg['c_n']} samples × {cfg['c_reps']} reps")
-    run = r.spawn(["benchmarks/_scoring.py", str(cfg["c_n"]), str(cfg["c_reps"])], cache_all, "c_scoring")
+def measure_scoring_throughput(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
+    log(f"[scoring throughput] {cfg['scoring_answers']} samples × {cfg['scoring_reps']} reps")
+    run = r.spawn(["benchmarks/_scoring.py", str(cfg["scoring_answers"]), str(cfg["scoring_reps"])], cache_all,
+                  "scoring_throughput")
     data = parse_json(run["stdout"])
     rows, slow = [], []
     for x in data["rows"]:
@@ -286,11 +287,11 @@ def section_c(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
             flag = "**≥ 1 ms**" if x["llm_jp_eval"] else "≥ 1 ms (not llm-jp-eval)"
             if x["llm_jp_eval"]:
                 slow.append(x["function"])
-        extra = f"; first call (Tagger) {x['first_call_s'] * 1000:.1f} ms" if "first_call_s" in x else ""
+        extra = f"; first call {x['first_call_s'] * 1000:.1f} ms" if "first_call_s" in x else ""
         rows.append([x["function"], x["data"] + extra, "yes" if x["llm_jp_eval"] else "no (diagnostic)",
                      f"{x['samples_per_s']:,.0f}", f"{x['per_sample_us']:.2f}", fmt_s(x["p99_us"], 1),
                      fmt_s(x["max_us"], 1), flag])
-    report["c"] = data
+    report["scoring_throughput"] = data
     table = md_table(["function", "data", "llm-jp-eval metric", "samples/s", "µs/sample", "p99 µs", "max µs", "flag"],
                      rows, "lllrrrrl")
     lenient = {"absent": "`lm_eval_jaster/lenient.py` is absent: lenient.extract not measured.",
@@ -311,9 +312,9 @@ def section_c(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
             + skipped + "\n\n" + verdict)
 
 
-def section_d(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
-    log("(d) generation budget")
-    run = r.spawn(["benchmarks/_budget.py", str(cfg["d_check_docs"])], cache_all, "d_budget")
+def measure_generation_budget(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
+    log("[generation budget]")
+    run = r.spawn(["benchmarks/_budget.py", str(cfg["budget_check_docs"])], cache_all, "generation_budget")
     data = parse_json(run["stdout"])
     default = data["default_max_gen_toks"]
     pins_list = sorted(f"`{k.replace('|', '/')}`" for k in r.pins)
@@ -331,11 +332,11 @@ def section_d(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
                                                                  "t256", "tc0", "tc4"))])
     rows.append(["**total**", "", *(f"**{tot[k]:,}**" for k in ("ds", "dtok", "d256", "dc0", "dc4", "dt", "ttok",
                                                                   "t256", "tc0", "tc4"))])
-    report["d"] = data
+    report["generation_budget"] = data
     table = md_table(["task", "max_gen_toks", "dev samples", "dev Σ max_gen_toks", f"dev @{default}",
                       "dev prompt chars 0-shot", "dev prompt chars 4-shot", "test samples", "test Σ max_gen_toks",
                       f"test @{default}", "test prompt chars 0-shot", "test prompt chars 4-shot"], rows)
-    check = (f"{data['checked_prompts']} prompts (first {cfg['d_check_docs']} docs of each split, 0 and 4 shots) "
+    check = (f"{data['checked_prompts']} prompts (first {cfg['budget_check_docs']} docs of each split, 0 and 4 shots) "
              f"rendered by lm-eval's `task.fewshot_context` equal the llm-jp-eval formula"
              if not data["mismatches"] else f"MISMATCHES between lm-eval and the formula: {data['mismatches'][:10]}")
     return (table + f"\n\nBudget = Σ samples × max_gen_toks (an upper bound: generation stops at \"\\n\\n\" or EOS); "
@@ -345,30 +346,31 @@ def section_d(r: Runner, cfg: dict, cache_all: Path, report: dict) -> str:
             f"upstream files: their counts are not the real ones. {check}.")
 
 
-def section_e(r: Runner, cfg: dict, cache_all: Path, prep_all: dict, report: dict) -> str:
-    lim = ["--limit", str(cfg["a_limit"])] if cfg["a_limit"] else []
-    log("(e) warm dummy run of jaster_all to the end")
-    out = r.workdir / "out_e"
+def measure_peak_memory(r: Runner, cfg: dict, cache_all: Path, prep_all: dict, report: dict) -> str:
+    lim = ["--limit", str(cfg["startup_limit"])] if cfg["startup_limit"] else []
+    log("[peak memory] warm dummy run of jaster_all to the end")
+    out = r.workdir / "out_peak_memory"
     run = r.probe("jaster", ["--model", "dummy", "--model_args", "pretrained=dummy", "--tasks", "jaster_all", *lim,
-                             *unsafe_flag(), "--output_path", str(out), "--log_samples"], cache_all, "e_warm_full",
+                             *unsafe_flag(), "--output_path", str(out), "--log_samples"], cache_all, "memory_warm_full",
                   full=True,
                   check=False)
-    lim_txt = (f" --limit {cfg['a_limit']}" if cfg["a_limit"] else "") + (
+    lim_txt = (f" --limit {cfg['startup_limit']}" if cfg["startup_limit"] else "") + (
         " --confirm_run_unsafe_code" if unsafe_flag() else "")
+    plain = report.get("startup", {}).get("plain")
     rows = [
         [f"cold preparation of all {len(prep_all['rows'])} datasets, one process (`_prep.py`, empty cache)",
          f"{prep_all['wall_s']:.1f}", f"{prep_all['maxrss_mib']:.0f}"],
         [f"warm `lm-eval-jaster --model dummy --tasks jaster_all{lim_txt} --output_path … --log_samples`, to the end "
          f"({run['n_requests']} requests)", f"{run['wall_s']:.1f}", f"{run['maxrss_mib']:.0f}"],
-        [f"for scale: plain `lm_eval --model dummy --tasks {PLAIN_TASK}` to its first request (section a)",
-         f"{statistics.median(x['wall_s'] for x in report['a']['plain']):.1f}" if report.get("a") else "–",
-         f"{statistics.median(x['maxrss_mib'] for x in report['a']['plain']):.0f}" if report.get("a") else "–"],
+        [f"for scale: plain `lm_eval --model dummy --tasks {PLAIN_TASK}` to its first request (start-up section)",
+         f"{statistics.median(x['wall_s'] for x in plain):.1f}" if plain else "–",
+         f"{statistics.median(x['maxrss_mib'] for x in plain):.0f}" if plain else "–"],
     ]
-    report["e"] = {"prep_all": {k: v for k, v in prep_all.items() if k != "stdout"},
-                   "warm_full_run": {k: v for k, v in run.items() if k != "stdout"}}
+    report["peak_memory"] = {"prep_all": {k: v for k, v in prep_all.items() if k != "stdout"},
+                             "warm_full_run": {k: v for k, v in run.items() if k != "stdout"}}
     failed = ""
     if run["rc"] != 0:
-        report.setdefault("errors", {})["e"] = run["stderr_tail"]
+        report.setdefault("errors", {})["peak_memory"] = run["stderr_tail"]
         rows[1][0] += f" — **FAILED after its first request (exit {run['rc']})**"
         last = [line for line in run["stderr_tail"].splitlines() if line.strip()][-1:]
         failed = (f"\n\n**The warm run failed after its first request** (exit {run['rc']}: "
@@ -420,14 +422,14 @@ def main() -> int:
 
     names = list(all_datasets())
     if args.quick:
-        cfg = {"a_cold_reps": 1, "a_reps": 1, "a_limit": 10, "a_small_reps": 0,
-               "b_datasets": ["jamp", "jemhopqa", "chabsa", "mawps"], "b_warm_reps": 1,
-               "c_n": 1000, "c_reps": 1, "d_check_docs": 3, "a_template_n": 200}
+        cfg = {"startup_cold_reps": 1, "startup_reps": 1, "startup_limit": 10, "startup_limit10_reps": 0,
+               "template_cost_renders": 200, "prep_datasets": ["jamp", "jemhopqa", "chabsa", "mawps"],
+               "prep_warm_reps": 1, "scoring_answers": 1000, "scoring_reps": 1, "budget_check_docs": 3}
     else:
         # Sized for ~9 min of CPU on 2 cores with the 32 datasets of the tree as of 2026-11-28 (see README).
-        cfg = {"a_cold_reps": 1, "a_reps": 2, "a_limit": None, "a_small_reps": 1,
-               "b_datasets": names, "b_warm_reps": 1, "c_n": 10_000, "c_reps": 3, "d_check_docs": 50,
-               "a_template_n": 2000}
+        cfg = {"startup_cold_reps": 1, "startup_reps": 2, "startup_limit": None, "startup_limit10_reps": 1,
+               "template_cost_renders": 2000, "prep_datasets": names, "prep_warm_reps": 1,
+               "scoring_answers": 10_000, "scoring_reps": 3, "budget_check_docs": 50}
 
     data_dir = (args.data_dir or default_shared_data()).resolve()
     workdir = Path(tempfile.mkdtemp(prefix="jaster-bench-"))
@@ -452,16 +454,16 @@ def main() -> int:
         mirror, pins = build_mirror(data_dir, workdir / "mirror")
         r = Runner(workdir, mirror, pins)
         if r.comet_off:
-            emit("\nunbabel-comet is not installed (and the hub is offline): every subprocess runs with "
-                 "`JASTER_COMET=0`, so MT tasks skip comet_wmt22 (see lm_eval_jaster/text_metrics.py).")
+            emit("\nunbabel-comet is not installed: every subprocess runs with `JASTER_COMET=0`, so MT tasks skip "
+                 "comet_wmt22 (see docs/metrics.md#comet).")
         n_docs = wac_document_count(mirror)
 
-        # One cache with every dataset, built cold first: it is also section (e)'s cold-preparation measurement,
-        # and the warm cache of sections (a), (c), (d) and (e).
+        # One cache with every dataset, built cold first: it is also the peak-memory section's cold-preparation
+        # measurement, and the warm cache of the start-up, scoring, budget and peak-memory sections.
         cache_all = fresh(workdir / "cache_all")
-        prep_names = names if not args.quick else [*cfg["b_datasets"], *WIKI]
-        log(f"(e) cold preparation of {len(prep_names)} datasets in one process")
-        prep_all = r.prep(prep_names, cache_all, "e_prep_all")
+        prep_names = names if not args.quick else [*cfg["prep_datasets"], *WIKI]
+        log(f"[peak memory] cold preparation of {len(prep_names)} datasets in one process")
+        prep_all = r.prep(prep_names, cache_all, "prep_all")
         for row in prep_all["rows"]:
             if "error" in row:
                 report.setdefault("errors", {})[f"prep/{row['dataset']}"] = row["error"]
@@ -470,11 +472,13 @@ def main() -> int:
             r.prep([n for n in names if n not in prep_names], cache_all, "prep_rest")
 
         sections = [
-            ("a", "(a) Start-up to the first request", lambda: section_a(r, cfg, cache_all, report)),
-            ("b", "(b) Data preparation per dataset", lambda: section_b(r, cfg, names, n_docs, report)),
-            ("c", "(c) Scoring throughput", lambda: section_c(r, cfg, cache_all, report)),
-            ("d", "(d) Generation budget of jaster_all", lambda: section_d(r, cfg, cache_all, report)),
-            ("e", "(e) Peak memory", lambda: section_e(r, cfg, cache_all, prep_all, report)),
+            ("startup", "Start-up to the first request", lambda: measure_startup(r, cfg, cache_all, report)),
+            ("data_preparation", "Data preparation per dataset",
+             lambda: measure_data_preparation(r, cfg, names, n_docs, report)),
+            ("scoring_throughput", "Scoring throughput", lambda: measure_scoring_throughput(r, cfg, cache_all, report)),
+            ("generation_budget", "Generation budget of jaster_all",
+             lambda: measure_generation_budget(r, cfg, cache_all, report)),
+            ("peak_memory", "Peak memory", lambda: measure_peak_memory(r, cfg, cache_all, prep_all, report)),
         ]
         for key, title, fn in sections:
             emit()

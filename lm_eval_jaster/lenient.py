@@ -2,21 +2,10 @@
 
 This is NOT llm-jp-eval's scoring. The strict pipeline (:func:`lm_eval_jaster.metrics.normalize`) stays the
 reported score; the "lenient" pipeline (:class:`lm_eval_jaster.filters.LenientAnswerFilter`) is reported beside
-it. It reads what a model meant (「答え：entailment」, "**2**", "１２個", a bullet list, …) and rewrites it in the dataset's gold format
-(``DatasetInfo.answer_format``). Whenever the answer cannot be found unambiguously, the cleaned text is
-returned as is, and the metric then fails naturally: lenient never invents an answer.
-
-Rules per format (see each ``extract_<format>``):
-
-- label: exactly one label (whole word, case-insensitive, longest first); Japanese words only if no label.
-- choice: exactly one choice number in range, or the whole answer equal to one choice's text.
-- number: the only number; if several, the first after the last 答え/=/類似度… marker, else the last one.
-  Written as is ("5.0" stays "5.0"), without separators, sign "+" or leading zeros.
-- pairs: "target polarity" lines from any common layout (colons, brackets, lists, tables, Japanese words).
-- lines: bullets/quotes/markdown removed per line, empty lines dropped; NE lists joined on one line.
-- text: :func:`clean`, 「答えは…です」 removed; はい/いいえ → YES/NO when that is the whole answer.
-- reading: :func:`clean`, then :func:`lm_eval_jaster.kana.normalize_reading`.
-- code: the first ``` fenced block if there is one, else the first non-blank paragraph; NFKC; dedented.
+it. :func:`extract` reads what a model meant (「答え：entailment」, "**2**", "１２個", a bullet list, …) and rewrites
+it in the dataset's gold format (``DatasetInfo.answer_format``), with one ``extract_<format>`` per format. Whenever
+the answer cannot be found unambiguously, the cleaned text is returned as is, and the metric then fails naturally:
+lenient never invents an answer. The rules per format: docs/answers.md#lenient-extraction.
 """
 
 from __future__ import annotations

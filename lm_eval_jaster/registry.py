@@ -22,9 +22,9 @@ class Category:
         return f"jaster_{self.name.lower()}"
 
 
-# llm-jp-eval's categories in its own order. v1.3.0 averages NLI QA RC MC HE EL FA MR MT (spec §5); v1.4.1 adds CG and
-# SUM (recollection, matching the Open Japanese LLM Leaderboard). STS is reported but never averaged; CL (JCoLA) was
-# not in v1.4.1's run and is not averaged either.
+# llm-jp-eval's categories in its own order. v1.3.0 averages NLI QA RC MC HE EL FA MR MT (read in its
+# utils.py::post_process_score_results); v1.4.1 adds CG and SUM (recollection, matching the Open Japanese LLM
+# Leaderboard). STS is reported but never averaged; CL (JCoLA) was not in v1.4.1's run and is not averaged either.
 CATEGORIES: dict[str, Category] = {c.name: c for c in [
     Category("NLI", "Natural Language Inference", True),
     Category("QA", "Question Answering", True),

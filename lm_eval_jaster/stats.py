@@ -1,24 +1,10 @@
 """Bootstrap intervals of Jaster scores and paired comparisons of two runs.
 
-Method:
-
-- **Dataset interval**: percentile bootstrap over samples. B = 1000 resamples of the dataset's samples (with
-  replacement, same size); on each the key metric is recomputed — the mean of the per-sample values, or for a corpus
-  metric (JSTS's Pearson/Spearman, COMET's system score) the corpus statistic over the resampled items. The 95 %
-  interval is the 2.5th–97.5th percentile of the B replicates, widened to hold the point estimate if a skewed
-  statistic leaves it outside.
-- **Category and AVG intervals**: the bootstrap resamples within each dataset (every dataset keeps its size);
-  replicate r of a category is the mean of its datasets' replicates r, replicate r of AVG the mean of the averaged
-  categories' replicates r — the same weights as the point estimates.
-- **Paired comparison** of two runs, on the samples both scored (same doc ids): delta = model − baseline. Interval:
-  paired bootstrap (the same resampled doc ids for both runs, within each dataset for categories and AVG). p-value:
-  two-sided paired sign-flip permutation test (each doc's two results swapped with probability 1/2, B times;
-  p = (1 + #{|delta*| ≥ |delta|}) / (1 + B)).
-
-Random numbers come from numpy's PCG64 seeded with the CRC-32 of the dataset name (and of the purpose: bootstrap or
-sign flip), never from global state: every number is reproducible, and independent of which other datasets ran and
-of the order samples are given in (a run's intervals resample its items in sorted order; a comparison pairs them by
-doc id).
+95 % percentile-bootstrap intervals of dataset scores (B = 1000 resamples; corpus metrics such as JSTS's correlations
+and COMET recomputed on each), of category means and AVG (resampled within each dataset); paired comparisons of two
+runs on the samples both scored (paired bootstrap interval, sign-flip permutation p-value). Random numbers come from
+numpy's PCG64 seeded with the CRC-32 of the dataset name, never from global state, so every number is reproducible.
+The method in full: docs/metrics.md#confidence-intervals-and-paired-comparisons.
 """
 
 from __future__ import annotations

@@ -1,32 +1,10 @@
 """Is the answer llm-jp-eval scores in the form of the dataset's gold answers? (``format_adherence``)
 
-:func:`is_well_formed` looks at the *strict* answer, ``lm_eval_jaster.metrics.normalize(raw)``: the text before the
-first blank line, NFKC, not stripped. It checks the answer's form, never its content: "neutral" is well-formed for
-jamp whatever the gold. Every rule is one that every gold answer of its dataset satisfies (NFKC-normalised, as
-llm-jp-eval normalises golds); tests/test_wellformed.py checks that on every split.
-
-Rules, by the dataset's ``answer_format`` and key metric:
-
-- label (exact_match): exactly one of ``DatasetInfo.labels``.
-- choice (exact_match): a choice number ``0``, ``1``, … in ASCII digits without leading zeros; below the number of
-  choices when the doc's input lists them ("選択肢：0.A,1.B,…").
-- number (exact_match; MR): a decimal number, ``-?`` then digits without leading zeros, then an optional ``.digits``
-  ("12", "0.25"; not "2.", "+3", "1,000", "12個").
-- number scored by pearson/spearman (STS): a decimal number between 0 and 5 ("3", "3.2").
-- pairs, lines (set_f1; chABSA, the Wikipedia Annotated Corpus tasks): at least one line, and every line, trimmed,
-  non-empty and fully matching ``DatasetInfo.line_pattern`` (any non-empty line when there is none); with
-  ``DatasetInfo.single_line`` (wiki_ner) the answer is also one line, as its gold is.
-- reading (char_f1; wiki_reading): one non-empty line that holds hiragana and neither kanji nor katakana letters
-  (ー and ・ are allowed; so is 々, which one gold holds).
-- text scored by char_f1 (QA, RC): one non-empty line.
-- other text (MT, SUM): non-blank text; blank only when the doc's source text is blank too (WikiCorpus keeps
-  paragraphs without a kept sentence as empty pairs).
-- code (CG): non-blank text that ``ast.parse`` accepts.
-
-Whitespace follows the metric. exact_match compares whole strings, so a label, choice or MR number with any space or
-newline around it (" entailment", "2\\n") is not well-formed: llm-jp-eval scores it wrong. char_f1, set_f1 (per
-line), pearson/spearman and the MT/SUM metrics ignore surrounding whitespace, so their rules look at the trimmed
-text (or trimmed lines). Code is parsed as written (leading indentation does not parse; neither does it run).
+:func:`is_well_formed` looks at the *strict* answer, ``lm_eval_jaster.metrics.normalize(raw)``, and checks its form,
+never its content, by the dataset's ``answer_format`` and key metric (:func:`rule_kind`). Every rule is one that
+every gold answer of its dataset satisfies; tests/test_wellformed.py checks that on every split. Whitespace follows
+the metric: exact_match answers must have none around them, the other metrics' rules look at trimmed text. The rules:
+docs/answers.md#well-formed-answers.
 
 This module is a leaf: it imports nothing from the rest of the package at run time, and never raises on a ``str``.
 """

@@ -20,7 +20,7 @@ from lm_eval_jaster.errors import SettingsError
 from lm_eval_jaster.registry import all_datasets, get_dataset
 from lm_eval_jaster.sources import DataNotFoundError, DownloadError, IntegrityError, manifest
 
-# llm-jp/scripts llm-jp-eval-v1.4.1/resources/sha256sums.csv (spec §9), copied independently of the modules.
+# llm-jp/scripts llm-jp-eval-v1.4.1/resources/sha256sums.csv, copied independently of the modules.
 PUBLISHED_DEV_SHA256 = {
     "jamp": "bee9d6124ccc20b02e2dc42b75c0548f9caf0a8c88af164ee726eebdb28c17cc",
     "janli": "9d6694bebbe78c5c02b4fd5da8af930c03cb65d7766042cfe5cad9031a9ce6ef",

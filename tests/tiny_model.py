@@ -1,7 +1,8 @@
 """A tiny randomly initialised Llama with a character-level BPE tokenizer, built in-process (no download).
 
 One token per character keeps encodings prefix-stable, so lm-eval's context/continuation split is exact
-(offline-testing.md §2). Outputs are noise: assert on structure, never on scores.
+(``_encode_pair`` takes ``encode(ctx + cont)[len(encode(ctx)):]``; a plain byte-level BPE breaks this on Japanese).
+Outputs are noise: assert on structure, never on scores.
 """
 
 from __future__ import annotations

@@ -1,16 +1,12 @@
-"""AIO (AI王, JAQKET ``aio_01_dev.jsonl`` / ``aio_01_test.jsonl``), CC BY-SA 4.0.
+"""AIO (AI王): JAQKET quiz questions, dataset aio. CC BY-SA 4.0. Category QA.
 
-llm-jp-eval v1.4.x ``jaster/aio.py``. Read in llm-jp-eval source excerpts: the two files (dev and test; there is
-no train file), the instruction, ``output_length = 50`` ("all answers are at most 30 characters"), metrics
-``char_f1``, and that the processor imports ``json`` and ``random``. **Derived, not read** (the body was not
-available, and AIO is not in this project's mirror, so llm-jp-eval v1.4.1's dev sha256 ``98d95115…`` could not be
-checked): llm-jp-eval's rule for a source with a dev/train file and a test file —
-
-- ``aio_01_dev.jsonl`` → ``random.seed(42)``, shuffle, first ``int(n * 0.9)`` train, the rest dev;
-- ``aio_01_test.jsonl`` → test, in file order;
-- input ``質問：{question}`` (as JEMHopQA/NIILC), output ``answers[0]``.
-
-Licence: JAQKET / AI王 quiz data are distributed under CC BY-SA 4.0.
+Upstream: https://jaqket.s3.ap-northeast-1.amazonaws.com/data/aio_02/ aio_01_dev.jsonl and aio_01_test.jsonl (no
+train file; no pinned checksum).
+Rules: llm-jp-eval v1.4.x jaster/aio.py: the dev file shuffled (seed 42) 9:1 → train/dev, the test file → test in file
+order; input 質問：{question}, output answers[0].
+Deviations: none known, but the rules are derived (the processor body was not read), and AIO is not mirrored here, so
+the build is unchecked against llm-jp-eval v1.4.1's published dev sha256.
+Details: docs/datasets.md#aio
 """
 
 from __future__ import annotations

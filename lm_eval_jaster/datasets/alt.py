@@ -1,24 +1,12 @@
-"""ALT (Asian Language Treebank) parallel corpus, English–Japanese: alt-e-to-j, alt-j-to-e. CC BY 4.0.
+"""ALT (Asian Language Treebank) English–Japanese parallel corpus: alt-e-to-j, alt-j-to-e. CC BY 4.0. Category MT.
 
-llm-jp-eval v1.3.0 (``src/llm_jp_eval/datasets/alt.py``; v1.4 ``jaster/alt.py``), as the spec records it (§6, read in
-the v1.3.0 source) plus what the v1.4 file header shows (``_parse_data_file`` returning a per-article dict):
-
-- ``ALT-Parallel-Corpus-20191206.zip`` holds ``ALT-Parallel-Corpus-20191206/data_{en,ja}.txt``, one sentence per line,
-  ``SNT.{article}.{sentence}<TAB>{text}``. A line is stripped; a line without a tab is skipped; the text after the
-  first tab is stripped.
-- ``URL-{train,dev,test}.txt`` (next to the zip on the NICT site) list the official articles of each split,
-  ``URL.{article}<TAB>{wikinews url}``. Article order = the order of these lists; inside an article, the sentences
-  in data_ja.txt order that also exist in data_en.txt. No shuffling.
-- A pair is kept when ``len(ja) + len(en) < 500``.
-
-Inferred (not read): iterating the Japanese file's sentence order inside an article (both files list an article's
-sentences in the same order, so this cannot change the result on the real corpus). Lines whose id is not
-``SNT.<article>.<sentence>`` match no listed article and are dropped, as they would be upstream; a data file or split
-list with no usable line at all is an error naming the file.
-
-The zip and the URL lists have no pinned checksum (they were not available here): they are used with a warning, and
-``lm-eval-jaster export --split dev --datasets alt-e-to-j,alt-j-to-e`` checks the result against the published
-v1.4.1 sha256 (identical to v1.3.1's).
+Upstream: https://www2.nict.go.jp/astrec-att/member/mutiyama/ALT/ ALT-Parallel-Corpus-20191206.zip (data_en.txt,
+data_ja.txt) and URL-{train,dev,test}.txt; no pinned checksum (used with a warning).
+Rules: llm-jp-eval v1.3.0 datasets/alt.py: the official split lists, articles in list order, an article's sentences in
+data_ja.txt order when data_en.txt has them too; a pair is kept when len(ja) + len(en) < 500; no shuffle.
+Deviations: none known; the sentence order inside an article is inferred, and the build is unchecked against the
+published dev sha256 (``lm-eval-jaster export`` checks it where the files are available).
+Details: docs/datasets.md#alt
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
-"""chABSA: aspect-based sentiment of Japanese securities reports (chakki-works/chABSA-dataset), CC BY 4.0.
+"""chABSA: aspect-based sentiment of Japanese securities reports (chakki-works/chABSA-dataset). CC BY 4.0. Category EL.
 
-llm-jp-eval downloads one zip from S3 and reads ``chABSA-dataset/*.json`` in sorted order. We read the
-members straight from the zip (no extraction).
+Upstream: chABSA-dataset.zip from S3 (dev.tech-sketch.jp/chakki/public), chABSA-dataset/*.json; no pinned checksum.
+Rules: llm-jp-eval v1.3.0 datasets/chabsa.py: files in sorted order, sentences without opinions skipped, input
+文章：{sentence}, output one "target polarity" line per opinion; all samples shuffled (seed 42) 8:1:1.
+Deviations: none; the members are read straight from the zip (no extraction).
+Details: docs/datasets.md#chabsa
 """
 
 from __future__ import annotations

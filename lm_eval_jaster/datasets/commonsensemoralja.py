@@ -1,14 +1,11 @@
-"""JCommonsenseMorality (Language-Media-Lab/commonsense-moral-ja, branch main), MIT.
+"""JCommonsenseMorality (Language-Media-Lab/commonsense-moral-ja), dataset commonsensemoralja. MIT. Category MC.
 
-llm-jp-eval v1.4.x (``jaster/commonsensemoralja.py``). Upstream train/val/test CSVs → train/dev/test. Each file:
-header ``,sent,label`` skipped, input ``文章：{sent}``, output the label as written (``0`` permissible / ``1``
-wrong), then ``random.seed(42); random.shuffle`` of that split alone.
-
-What was read and what was derived: the processor's header (imports ``csv`` and ``random``), instruction,
-output_length 3 and metrics were read in llm-jp-eval source excerpts; the body was not. The input format, the
-header skip and the per-file reseeded shuffle were derived by matching the dev file against llm-jp-eval v1.4.1's
-published sha256 (``7e0189d0…``, reproduced byte for byte). Train and test follow the same rule by analogy
-(their hashes are not published).
+Upstream: github.com/Language-Media-Lab/commonsense-moral-ja, branch main: data/data_{train,val,test}.csv.
+Rules: llm-jp-eval v1.4.x jaster/commonsensemoralja.py: train/val/test → train/dev/test; header skipped, input
+文章：{sent}, output the label as written (0 permissible / 1 wrong); each split shuffled alone (seed 42).
+Deviations: none; the rules are derived (the processor body was not read) and confirmed by the dev file, which equals
+llm-jp-eval v1.4.1's published sha256.
+Details: docs/datasets.md#commonsensemoralja
 """
 
 from __future__ import annotations

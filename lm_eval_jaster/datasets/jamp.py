@@ -1,4 +1,11 @@
-"""Jamp: temporal NLI (tomo-ut/temporalNLI_dataset), CC BY-SA 4.0."""
+"""Jamp: temporal NLI (tomo-ut/temporalNLI_dataset), dataset jamp. CC BY-SA 4.0. Category NLI.
+
+Upstream: github.com/tomo-ut/temporalNLI_dataset, branch main: dataset/train_all.tsv, dataset/test_2.tsv.
+Rules: llm-jp-eval v1.3.0 datasets/jamp.py: train_all.tsv shuffled (seed 42) 9:1 → train/dev, test_2.tsv → test;
+input 前提：{row[1]}\\n仮説：{row[2]}, output row[3].
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#jamp
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""JaNLI: Japanese adversarial NLI (verypluming/JaNLI), CC BY-SA 4.0."""
+"""JaNLI: Japanese adversarial NLI (verypluming/JaNLI), dataset janli. CC BY-SA 4.0. Category NLI.
+
+Upstream: github.com/verypluming/JaNLI, branch main: janli.tsv.
+Rules: llm-jp-eval v1.3.0 datasets/janli.py: rows whose last column is "test" → test; the others shuffled (seed 42) 9:1
+→ train/dev; input 前提：{row[1]}\\n仮説：{row[2]}, output row[3].
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#janli
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,12 @@
-"""JCoLA (osekilab/JCoLA @ 2bd75829, v1.0): jcola-in-domain and jcola-out-of-domain; CC BY-SA 4.0.
+"""JCoLA (osekilab/JCoLA): jcola-in-domain, jcola-out-of-domain. CC BY-SA 4.0. Category CL, not in AVG.
 
-llm-jp-eval v1.3.0 ``datasets/jcola.py`` (spec §6, source-verified there): implemented but not registered in
-``all`` in v1.3.0/v1.4.1, so no dev hash is published and llm-jp-eval's AVG never counts it (category CL).
-
-- input = ``sentence``, output = ``str(label)`` (``1`` acceptable, ``0`` unacceptable); JSON lines.
-- in-domain: ``in_domain_train`` shuffled (``random.seed(42)``) → first ``int(n * 0.9)`` train, rest dev;
-  test = ``in_domain_valid`` in file order.
-- out-of-domain: ``out_of_domain_valid`` shuffled (``random.seed(42)``) → first 32 train; the rest halved
-  (``int(len / 2)``) into dev and test.
-
-Licence: upstream added a LICENSE file (CC BY-SA 4.0) after the pinned commit; at that commit the README only
-claimed research use.
+Upstream: github.com/osekilab/JCoLA at commit 2bd75829 (v1.0): data/jcola-v1.0/{in_domain_train,in_domain_valid,
+out_of_domain_valid}-v1.0.json (JSON lines).
+Rules: llm-jp-eval v1.3.0 datasets/jcola.py (implemented, not in its "all"; no published hash): input sentence, output
+str(label). In-domain: train shuffled (seed 42) 9:1 → train/dev, valid → test. Out-of-domain: valid shuffled, the
+first 32 → train, the rest halved into dev and test.
+Deviations: none.
+Details: docs/datasets.md#jcola
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""JEMHopQA: Japanese explainable multi-hop QA (aiishii/JEMHopQA), CC BY-SA 4.0."""
+"""JEMHopQA: Japanese explainable multi-hop QA (aiishii/JEMHopQA), dataset jemhopqa. CC BY-SA 4.0. Category QA.
+
+Upstream: github.com/aiishii/JEMHopQA, branch main: corpus/train.json, corpus/dev.json.
+Rules: llm-jp-eval v1.3.0 datasets/jemhopqa.py: train.json shuffled (seed 42) 9:1 → train/dev, dev.json → test;
+input 質問：{question}, output answer.
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#jemhopqa
+"""
 
 from __future__ import annotations
 

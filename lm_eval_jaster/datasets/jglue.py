@@ -1,7 +1,11 @@
-"""JGLUE (yahoojapan/JGLUE, tag v1.1.0): JNLI, JSQuAD, JCommonsenseQA, JSTS. CC BY-SA 4.0.
+"""JGLUE (yahoojapan/JGLUE): jnli (NLI), jsquad (RC), jcommonsenseqa (MC), jsts (STS, not in AVG). CC BY-SA 4.0.
 
-llm-jp-eval shuffles the official train file into train/dev (9:1) and uses the official valid file as test.
-The tag matters: JGLUE's main branch later changed (and then deleted) these files.
+Upstream: github.com/yahoojapan/JGLUE, tag v1.1.0: datasets/<name>-v1.1/{train,valid}-v1.1.json.
+Rules: llm-jp-eval v1.3.0 datasets/{jnli,jsquad,jcommonsenseqa,jsts}.py: the official train file shuffled (seed 42)
+9:1 → train/dev, the official valid file → test.
+Deviations: the tag v1.1.0 instead of llm-jp-eval's main-branch URLs, as LLM-jp's own installers do (main later
+changed, then deleted these files); jcommonsenseqa's and jsts's dev files equal v1.4.1's published sha256.
+Details: docs/datasets.md#jglue
 """
 
 from __future__ import annotations

@@ -1,28 +1,12 @@
-"""JHumanEval (KuramitsuLab/jhuman-eval ``data/jhuman-eval.jsonl.gz``), MIT. Category CG, not in AVG.
+"""JHumanEval: HumanEval with Japanese docstrings (KuramitsuLab/jhuman-eval), dataset jhumaneval. MIT. Category CG.
 
-HumanEval (Chen et al. 2021) with hand-corrected Japanese docstrings (Sato et al., NLP2024). Read: the authors'
-release in this project's mirror (164 JSON lines with ``task_id, prompt_en, prompt, entry_point,
-canonical_solution, test``; HumanEval's format) and its README and MIT LICENSE. llm-jp-eval v1.4.1 did not run
-JHumanEval (it appears in the v2 registry, scored by ``code_exec_sandbox``), so it is reported but never averaged
-(``in_avg=False``) and has no published dev hash. llm-jp-eval v2 reads the Hugging Face copy
-``kogi-jwu/jhumaneval``; whether it equals the authors' file was not verified.
-
-llm-jp-eval's JHumanEval processor was **not read**. The format here is designed to be consistent with MBPP-ja
-(:mod:`lm_eval_jaster.datasets.mbpp`), and the split follows a recollection of the v2 processor (unverified):
-
-- the test program: HumanEval's ``test`` without its unused ``METADATA = {...}`` dict (problems 0–63 have one;
-  llm-jp-eval v2 drops it too, as recollected), stripped, then ``check({entry_point})``;
-- input ``f"{prompt.rstrip()}\\n\\n### テストケース:\\n{program.rstrip()}"`` — the Japanese function header and
-  docstring, then the test program;
-- output ``str([program])``: the gold is, as for MBPP-ja, the Python list literal of the test programs
-  ``code_exec`` runs after the model's code (here one: HumanEval's ``check`` is kept whole, because its loops and
-  helpers do not split into lines);
-- the model writes the whole code (instruction as MBPP-ja's: plain code, no fences), so helpers that the prompt
-  defines (e.g. ``poly`` for ``find_zero``) must be part of the answer;
-- file order, no shuffle: the first 32 problems → train, the remaining 132 halved → dev (66) and test (66).
-
-The answer is cut at the first blank line as for every Jaster task (llm-jp-eval's post-processing): code with
-blank lines inside is cut there. Needs ``--confirm_run_unsafe_code``.
+Upstream: github.com/KuramitsuLab/jhuman-eval, branch main: data/jhuman-eval.jsonl.gz (164 HumanEval records).
+Rules: not run by llm-jp-eval v1.4.1 (v2 only; not in AVG, no published hash). Input: the Japanese prompt, then
+"### テストケース:" and the test program (HumanEval's test without METADATA, then check(entry_point)); output
+str([program]); file order, the first 32 → train, the rest halved into dev and test.
+Deviations: llm-jp-eval's processor was not read: the layout is designed to match MBPP-ja's and the split recalls
+the v2 processor (unverified). Runs model-written code: needs --confirm_run_unsafe_code.
+Details: docs/datasets.md#jhumaneval
 """
 
 from __future__ import annotations

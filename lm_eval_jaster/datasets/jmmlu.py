@@ -1,20 +1,11 @@
-"""JMMLU (nlp-waseda/JMMLU, branch main), the 53 CC BY-SA 4.0 subjects of ``JMMLU/``; CC BY-SA 4.0.
+"""JMMLU (nlp-waseda/JMMLU), its 53 CC BY-SA 4.0 subjects, dataset jmmlu. CC BY-SA 4.0. Category HE.
 
-Built as llm-jp-eval v1.3.0 builds it; the dev file is byte-identical to the **v1.3.1** published sha256
-(llm-jp/scripts ``llm-jp-eval-v1.3.1/resources/sha256sums.csv``: ``5a09be4c…``), which is what
-``published_dev_sha256`` holds. v1.4.1 publishes another dev hash (``105ba564…``): its installer preprocesses
-``all-with-nc``, most likely adding the three CC BY-NC-ND subjects of ``JMMLU_NC_ND/`` (japanese_civics,
-japanese_geography, japanese_idiom), which the mirror does not hold; output lengths 1–10 and a sorted subject
-order were tried on the 53 subjects and none gives ``105ba564…`` (not reproduced, see the module tests).
-
-Rule (llm-jp-eval ``datasets/jmmlu.py``): ``random.seed(42)`` once; for each subject in ``SUBJECTS`` order (not
-alphabetical) the CSV rows (``utf-8-sig``, no header, universal newlines) are shuffled, the first ``len // 2`` go
-to a dev pool and the rest to a test pool; then the dev pool and the test pool are shuffled;
-train = dev[:16] + test[:16], dev = dev[16:], test = test[16:].
-
-``SUBJECTS`` is llm-jp-eval's ``FILENAMES`` list. Its first 21 names were read in llm-jp-eval's own
-``jmmlu.py`` excerpts; the complete list in a verbatim copy of that processor in wandb/llm-leaderboard
-(``scripts/datasets/jmmlu_symbol_choice.py``). The order is confirmed by the v1.3.1 hash.
+Upstream: github.com/nlp-waseda/JMMLU, branch main: JMMLU/<subject>.csv (utf-8-sig, no header).
+Rules: llm-jp-eval v1.3.0 datasets/jmmlu.py: random.seed(42) once; per subject in SUBJECTS order, rows shuffled and
+halved into a dev and a test pool; both pools shuffled; train = dev[:16] + test[:16], dev = dev[16:], test = test[16:].
+Deviations: none against v1.3.1 (the dev file equals its published sha256). v1.4.1's differs, most likely because it
+adds the three non-commercial subjects, which are not built here.
+Details: docs/datasets.md#jmmlu
 """
 
 from __future__ import annotations
@@ -83,7 +74,7 @@ DATASETS = [
         license="CC BY-SA 4.0",
         homepage="https://github.com/nlp-waseda/JMMLU",
         build=build,
-        # llm-jp-eval v1.3.1's published dev sha256 (v1.4.1's 105ba564… is not reproducible here; see above).
+        # llm-jp-eval v1.3.1's published dev sha256 (v1.4.1's 105ba564… is not reproduced: docs/datasets.md#jmmlu).
         published_dev_sha256="5a09be4c1784e49a3e5f75c9931e7c851d5a5b58666ccfa00c782812988d0e7c",
         published_dev_sha256_version="v1.3.1",
         answer_format="label",

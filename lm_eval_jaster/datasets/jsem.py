@@ -1,4 +1,11 @@
-"""JSeM: Japanese FraCaS-style semantics test suite (DaisukeBekki/JSeM), BSD 3-Clause."""
+"""JSeM: Japanese FraCaS-style semantics test suite (DaisukeBekki/JSeM), dataset jsem. BSD 3-Clause. Category NLI.
+
+Upstream: github.com/DaisukeBekki/JSeM, branch master: the 22 files data/v1.0/<name>.xml.
+Rules: llm-jp-eval v1.3.0 datasets/jsem.py: files in its order, problems whose answer is empty, infelicitous,
+unacceptable or weakacceptable skipped, premises concatenated; all shuffled (seed 42) 8:1:1.
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#jsem
+"""
 
 from __future__ import annotations
 

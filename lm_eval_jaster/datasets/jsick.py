@@ -1,4 +1,11 @@
-"""JSICK: Japanese SICK (verypluming/JSICK), CC BY-SA 4.0."""
+"""JSICK: Japanese SICK (verypluming/JSICK), dataset jsick. CC BY-SA 4.0. Category NLI.
+
+Upstream: github.com/verypluming/JSICK, branch main: jsick/train.tsv, jsick/test.tsv.
+Rules: llm-jp-eval v1.3.0 datasets/jsick.py: train.tsv shuffled (seed 42) 9:1 → train/dev, test.tsv → test; input
+前提：{sentence_A_Ja}\\n仮説：{sentence_B_Ja}, output entailment_label_Ja.
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#jsick
+"""
 
 from __future__ import annotations
 

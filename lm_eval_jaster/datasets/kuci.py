@@ -1,16 +1,11 @@
-"""KUCI, Kyoto University Commonsense Inference dataset (ku-nlp/KUCI, branch main), CC BY-SA 4.0.
+"""KUCI: Kyoto University Commonsense Inference dataset (ku-nlp/KUCI), dataset kuci. CC BY-SA 4.0. Category MC.
 
-llm-jp-eval v1.4.x ``jaster/kuci.py``. Read in llm-jp-eval source excerpts: the URLs
-(``dataset/{train,dev,test}.jsonl``), instruction, output_length 1, metrics, and that the processor imports
-``json`` but not ``random`` (so no shuffling). **Derived, not read** (the body was not available, and KUCI is not
-in this project's mirror, so llm-jp-eval v1.4.1's dev sha256 ``c56d18ce…`` could not be checked):
-
-- upstream train/dev/test → train/dev/test, in file order;
-- KUCI's text is segmented into morphemes by spaces (Juman++); the spaces are removed;
-- input ``文脈：{context}\\n選択肢：0.{choice_a},1.{choice_b},2.{choice_c},3.{choice_d}`` (JCommonsenseQA's layout,
-  matching the instruction's "選択肢の番号（例：0）"), output the index of ``label`` (a→0 … d→3).
-
-Licence: CC BY-SA 4.0 (KUCI README, LICENSE added 2024-02-16).
+Upstream: github.com/ku-nlp/KUCI, branch main: dataset/{train,dev,test}.jsonl (no pinned checksum).
+Rules: llm-jp-eval v1.4.x jaster/kuci.py: upstream train/dev/test in file order (no shuffle); morpheme spaces
+removed; input 文脈：{context}\\n選択肢：0.{a},1.{b},2.{c},3.{d}, output the label's index (a→0 … d→3).
+Deviations: none known, but input layout and labels are derived (the processor body was not read), and KUCI is not
+mirrored here, so the build is unchecked against llm-jp-eval v1.4.1's published dev sha256.
+Details: docs/datasets.md#kuci
 """
 
 from __future__ import annotations

@@ -1,4 +1,12 @@
-"""MAWPS (Japanese translation from nlp-waseda/chain-of-thought-ja-dataset @ 2ad9fcbc), Apache-2.0."""
+"""MAWPS in Japanese (nlp-waseda/chain-of-thought-ja-dataset), dataset mawps. Apache-2.0. Category MR.
+
+Upstream: github.com/nlp-waseda/chain-of-thought-ja-dataset at commit 2ad9fcbc: dataset/mawps/{zero_shot_example,
+shot_example,test}.json.
+Rules: llm-jp-eval v1.3.0 datasets/mawps.py: train = the worked examples (unshuffled; the answer between 答えは and
+です。); test.json shuffled (seed 42) and halved into dev and test.
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#mawps
+"""
 
 from __future__ import annotations
 

@@ -1,28 +1,13 @@
-"""MBPP-ja (``llm-jp/mbpp-ja`` on Hugging Face, file ``mbpp_translation.jsonl``), CC BY 4.0. Category CG.
+"""MBPP-ja: MBPP translated into Japanese by LLM-jp (llm-jp/mbpp-ja), dataset mbpp. CC BY 4.0. Category CG.
 
-MBPP (Austin et al. 2021, google-research ``mbpp``, CC BY 4.0) with its task texts translated into Japanese by
-LLM-jp with DeepL (field ``text_jpn``); the licence is the dataset card's ``license: cc-by-4.0`` (read). Read in
-llm-jp-eval source excerpts (spec "v1.4.x additions"): the instruction (no ``` fences allowed),
-``output_length = 1000``, metrics ``["code_exec", "pylint_check"]``, ``few_shots = []``. Read elsewhere: the field
-``text_jpn`` and ``test_list`` (a list of ``assert`` lines) of the jsonl, whose rows are MBPP's 974 problems
-(task_id 1…974). **Recollected, not read** (llm-jp-eval's ``jaster/mbpp.py`` body was not available; MBPP-ja is not
-in this project's mirror, so llm-jp-eval v1.4.1's dev sha256 ``92ad569b…`` could not be checked) — the processor
-reads the jsonl with pandas and, for row ``i`` in file order:
-
-- input ``f"{text_jpn}\\n\\n### テストケース:\\n{chr(10).join(test_list)}"``, output ``str(test_list)`` (the Python
-  list literal of the test strings: the gold that ``code_exec`` runs);
-- rows 10–509 → test (MBPP's test split, task_id 11–510), 510–599 → dev (MBPP's validation, 511–600), 600–973 →
-  train (MBPP's train, 601–974); rows 0–9 (MBPP's few-shot prompt problems) are not used. No shuffle.
-
-``test_setup_code`` and ``challenge_test_list`` are not used (as recollected). The train split exists, but its
-outputs are test lists, not code; llm-jp-eval sets ``few_shots = []`` and the task runs 0-shot by default here
-(``_jaster_code_exec_yaml``); ``--num_fewshot N`` shows the first N train samples exactly as llm-jp-eval would.
-
-Scoring (:mod:`lm_eval_jaster.code_exec`): the answer after llm-jp-eval's post-processing (cut at the first blank
-line, NFKC) is run, then each test; 1 if nothing fails. llm-jp-eval v1.4.1 ran it with ``exec()`` in its own
-process (recollected: ``exec(y_pred); exec(test_case)`` per test case inside the metric function, so prediction
-and tests did not share one module namespace there; here they do, which can only differ for code relying on
-that quirk). Needs ``--confirm_run_unsafe_code``.
+Upstream: huggingface.co/datasets/llm-jp/mbpp-ja, branch main: mbpp_translation.jsonl (974 problems; no pinned
+checksum).
+Rules: llm-jp-eval v1.4.x jaster/mbpp.py: input {text_jpn}\\n\\n### テストケース:\\n{test_list lines}, output
+str(test_list); file order, rows 10–509 → test, 510–599 → dev, 600–973 → train; no shuffle; 0-shot.
+Deviations: none known, but the layout and split are recollected (the processor body was not read), and MBPP-ja is not
+mirrored here, so the build is unchecked against llm-jp-eval v1.4.1's published dev sha256. Runs model-written code:
+needs --confirm_run_unsafe_code.
+Details: docs/datasets.md#mbpp
 """
 
 from __future__ import annotations

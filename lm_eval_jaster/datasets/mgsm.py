@@ -1,25 +1,12 @@
-"""MGSM, Japanese (google-research/url-nlp ``mgsm/``, branch main), CC BY 4.0.
+"""MGSM, Japanese (google-research/url-nlp mgsm/), dataset mgsm. CC BY 4.0. Category MR, not in AVG.
 
-Not run by llm-jp-eval v1.4.1 (its processor appeared on the dev branch and in the v2 registry), so it is
-reported but never counted in AVG (``in_avg=False``) and has no published dev hash.
-
-Read in llm-jp-eval source excerpts: the pre-v2 instructions (first "質問を入力とし、回答を出力してください。…",
-then the "数字のみの回答" one used here), ``output_length = 10`` of that era (v2.1: 25 and a shorter instruction),
-metric ``exact_match``, "splits train/test only", and (v2.1 header) that the data come from the Hugging Face copy
-``juletxara/mgsm`` (config ``ja``), whose train split is the 8 worked exemplars of ``mgsm/exemplars.py`` and whose
-test split is ``mgsm/mgsm_ja.tsv`` (250 problems). The processor body was not read; **derived**:
-
-- test = ``mgsm_ja.tsv`` in file order: input ``質問：{question}`` (as the other "質問を入力とし" datasets), output
-  the answer as the Hugging Face copy's integer ``answer_number``: thousands separators dropped (4 of 250 answers,
-  e.g. ``5,600`` → ``5600``), so that the exact match compares plain numbers;
-- train = the 8 Japanese exemplars of ``exemplars.py`` (``MGSM_EXEMPLARS["ja"]``, keys "1"…"8"): input
-  ``質問：{q}`` with the exemplar's own leading "問題：" removed, output ``EXEMPLAR_NUMBER_ANSWERS[i]``; the Python
-  file is parsed with ``ast`` (never executed);
-- dev: llm-jp-eval has no MGSM dev split; dev repeats the 250 test problems so that the default (dev) run
-  evaluates MGSM at all. ``--metadata '{"jaster_split": "test"}'`` scores the same problems.
-
-Licence: ``mgsm/LICENSE`` is CC BY 4.0 (the Hugging Face copy is labelled CC BY-SA 4.0). ``exemplars.py`` is not in
-this project's raw-data mirror and has no pinned checksum (it is used with a warning).
+Upstream: github.com/google-research/url-nlp, branch main: mgsm/mgsm_ja.tsv (250 problems) and mgsm/exemplars.py (no
+pinned checksum; parsed with ast, never run).
+Rules: not run by llm-jp-eval v1.4.1 (no published hash): test = mgsm_ja.tsv in file order, input 質問：{question},
+output the integer answer; train = the 8 Japanese exemplars.
+Deviations: the processor body was not read (derived); thousands separators are dropped from answers as in the
+Hugging Face copy; dev repeats the test problems (llm-jp-eval has no MGSM dev split).
+Details: docs/datasets.md#mgsm
 """
 
 from __future__ import annotations

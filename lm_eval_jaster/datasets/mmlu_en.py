@@ -1,18 +1,11 @@
-"""MMLU, English (hendrycks/test ``data.tar``), MIT; llm-jp-eval's ``mmluen`` (v1.3), renamed ``mmlu_en`` in v1.4.
+"""MMLU, English (hendrycks/test), dataset mmlu_en (llm-jp-eval v1.3's mmluen). MIT. Category HE.
 
-Built as llm-jp-eval **v1.3.0** ``datasets/mmluen.py`` builds it (spec §6, source-verified there), under the
-v1.4 task name. Upstream folders map dev → **train**, val → **dev**, test → **test**. For each split, every
-``data/<folder>/<subject>_<folder>.csv`` in sorted order is read (no header) and shuffled with ``random.seed(42)``
-re-seeded per file; the subjects are then interleaved round-robin for ``i < min_n`` (the smallest subject's size),
-and each subject's remainder is appended in subject order. Input
-``"Qusetion: {q}\\nChoices: A.{a}, B.{b}, C.{c}, D.{d}"`` (sic: llm-jp-eval's typo is part of the data), output
-the answer letter. The CSVs are read straight from the tar (no extraction), with universal newlines.
-
-Published hash: the build is v1.3's, so ``published_dev_sha256`` is llm-jp-eval v1.3.1's ``mmluen.json``
-(``57436596…``), checkable wherever ``data.tar`` is available (not in this project's mirror; unverified here).
-v1.4.1's ``mmlu_en.json`` (``4e37b02f…``) is a different file: v1.4-era ``jaster/mmlu_en.py`` excerpts show another
-instruction ("Select an answer from the choices provided. …") and ``output_length = 3`` and a pandas-based reader
-whose body was not read, so this build cannot match it.
+Upstream: https://people.eecs.berkeley.edu/~hendrycks/data.tar (no pinned checksum; read in place).
+Rules: llm-jp-eval v1.3.0 datasets/mmluen.py: folders dev/val/test → train/dev/test; per split, the subject CSVs in
+sorted order, each shuffled (seed 42, reseeded per file), interleaved round-robin; input "Qusetion: …" (sic).
+Deviations: v1.3's build under the v1.4 name: it targets v1.3.1's published mmluen.json sha256, not v1.4.1's
+mmlu_en.json (v1.4 changed the instruction and output length); data.tar is not mirrored here: unchecked.
+Details: docs/datasets.md#mmlu_en
 """
 
 from __future__ import annotations
@@ -91,7 +84,7 @@ DATASETS = [
         license="MIT",
         homepage="https://github.com/hendrycks/test",
         build=build,
-        # llm-jp-eval v1.3.1's mmluen.json (this build's version); not v1.4.1's mmlu_en.json 4e37b02f… (see above).
+        # llm-jp-eval v1.3.1's mmluen.json (this build's version); not v1.4.1's mmlu_en.json 4e37b02f… (see the header).
         published_dev_sha256="57436596f139a2857a5e6d183b0abbea42910c72a9911c69504c39a0f16c985a",
         published_dev_sha256_version="v1.3.1",
         answer_format="label",

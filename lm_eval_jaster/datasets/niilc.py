@@ -1,4 +1,11 @@
-"""NIILC question answering corpus (mynlp/niilc-qa), CC BY-SA 4.0."""
+"""NIILC question answering corpus (mynlp/niilc-qa), dataset niilc. CC BY-SA 4.0. Category QA.
+
+Upstream: github.com/mynlp/niilc-qa, branch master: data/NIILC-ECQA2015_dev.xml, data/NIILC-ECQA2015_test.xml.
+Rules: llm-jp-eval v1.3.0 datasets/niilc.py: dev shuffled (seed 42) 9:1 → train/dev, test → test; input 質問：{text},
+output the answers joined with ","; unanswerable questions ("-") skipped.
+Deviations: none (the dev file equals llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#niilc
+"""
 
 from __future__ import annotations
 

@@ -1,15 +1,10 @@
-"""Jaster's five "Fundamental Analysis" (FA) datasets, built from the Wikipedia Annotated Corpus (WAC).
+"""Wikipedia Annotated Corpus (ku-nlp/WikipediaAnnotatedCorpus): Jaster's five FA datasets. CC BY-SA 4.0. Category FA.
 
-Source: https://github.com/ku-nlp/WikipediaAnnotatedCorpus, tag v1.1.2 (the ``WAC_VERSION`` of llm-jp-eval >= v1.3.0);
-``id/{train,dev,test}.id`` select the documents, ``knp/<id[:8]>/<id>.knp`` hold the annotations. Licence: CC BY-SA 4.0.
-
-The derivation rules re-implement llm-jp-eval v1.3.0's ``src/llm_jp_eval/datasets/wiki/*.py`` (Apache-2.0, LLM-jp):
-every split follows the official id list (no shuffle), documents are processed in ``sorted()`` order of their
-``<id>.knp`` file names, each is parsed with ``rhoknp.Document.from_knp`` (rhoknp 1.7.0), and a document is dropped
-from a dataset when its output is empty after ``.strip()``.
-
-The corpus is parsed once per process: the first builder call parses every document and derives the samples of all
-five datasets at once; the other builders read them from :data:`_CACHE`.
+Upstream: github.com/ku-nlp/WikipediaAnnotatedCorpus, tag v1.1.2: id/{train,dev,test}.id, knp/<id[:8]>/<id>.knp.
+Rules: llm-jp-eval v1.3.0 datasets/wiki/*.py: official id lists (no shuffle), documents in sorted file-name order,
+parsed with rhoknp 1.7.0; a document whose output is empty after strip() is dropped from that dataset.
+Deviations: none (all five dev files equal llm-jp-eval v1.4.1's published sha256).
+Details: docs/datasets.md#wiki
 """
 
 from __future__ import annotations
@@ -242,6 +237,8 @@ _TASKS: dict[str, Callable[[Document], Sample]] = {
 
 # ----------------------------------------------------------------------------------------------- corpus, parsed once
 
+# The corpus is parsed once per process: the first builder call parses every document and derives the samples of all
+# five datasets; the other builders read them from here.
 # key: the resolved paths of the id lists and of every document -> {dataset name: splits}
 _CACHE: dict[tuple[Path, ...], dict[str, Splits]] = {}
 

@@ -1,27 +1,12 @@
-"""Japanese-English Bilingual Corpus of Wikipedia's Kyoto Articles 2.01 (NICT): wikicorpus-e-to-j, -j-to-e. CC BY-SA 3.0.
+"""WikiCorpus (NICT, Wikipedia's Kyoto articles 2.01): wikicorpus-e-to-j, wikicorpus-j-to-e. CC BY-SA 3.0. Category MT.
 
-llm-jp-eval v1.3.0 (``src/llm_jp_eval/datasets/wikicorpus.py``), as the spec records it (§6, read in the source):
-
-- every ``*.xml`` of the extracted ``wiki_corpus_2.01.tar.gz``, in ``os.walk`` order; each file's text has every
-  ``&`` replaced by ``&amp;`` before parsing (so ``&quot;`` in the corpus reaches the samples as the literal text
-  ``&quot;``);
-- per ``<par>``: for each ``<sen>``, the ``<j>`` text and the ``<e type="check">`` text (the sentence is skipped if
-  either is missing or empty); the paragraph is the kept sentences joined with one space, in both languages;
-- one list of paragraph pairs per file; the list of lists is shuffled (``random.seed(42)``) and split 8:1:1 **by
-  file**, then flattened; a pair is kept when ``len(ja) + len(en) < 500``.
-
-Inferred (not read): ``<par>`` elements at any depth (most paragraphs are inside ``<sec>`` sections), ``<sen>`` as
-direct children of ``<par>``, files whose paragraphs are all filtered out still count in the 8:1:1 split, and a
-paragraph without any kept sentence is kept as an empty pair (as the spec's rules say).
-
-**File order.** ``os.walk`` lists a folder in the order the filesystem returns it, which llm-jp-eval did not sort: on
-ext4 (hashed directories) it differs from machine to machine, so the file order behind the published v1.4.1 file
-cannot be known from the archive. It matters: the shuffle permutes files, so another order puts different files into
-dev and test (the same paragraphs overall, a different 10 % in each split). This builder is deterministic: it tries
-(1) the order ``os.walk`` gives on a filesystem that lists entries in creation order, i.e. derived from the archive's
-member order (what extracting the tar and walking it gives e.g. on btrfs; not on ext4), then (2) sorted paths,
-and keeps the first whose dev export equals llm-jp-eval's published sha256; if neither does it uses (1) and warns
-that the splits cannot be llm-jp-eval's. The archive is read in place (no extraction).
+Upstream: https://alaginrc.nict.go.jp/WikiCorpus/src/wiki_corpus_2.01.tar.gz (no pinned checksum; read in place).
+Rules: llm-jp-eval v1.3.0 datasets/wikicorpus.py: every *.xml in os.walk order, "&" escaped before parsing, per <par>
+the <j> and <e type="check"> sentences joined; the per-file lists shuffled (seed 42) and split 8:1:1 by file; a pair
+kept when len(ja) + len(en) < 500.
+Deviations: os.walk's order is the filesystem's (unknowable): two deterministic orders are tried and the one whose dev
+file has the published sha256 is kept, else the first, with a warning.
+Details: docs/datasets.md#wikicorpus
 """
 
 from __future__ import annotations

@@ -1,25 +1,12 @@
-"""XL-Sum, Japanese part (csebuetnlp/xl-sum v2.0): xlsum_ja. CC BY-NC-SA 4.0 (non-commercial).
+"""XL-Sum, Japanese part (csebuetnlp/xl-sum v2.0), dataset xlsum_ja. CC BY-NC-SA 4.0 (non-commercial). Category SUM.
 
-llm-jp-eval v1.4 (``src/llm_jp_eval/jaster/xlsum_ja.py``). What was read: only the module docstring and imports (a
-source excerpt) — XL-Sum's own train/dev/test split is kept, articles longer than ``max_char_length`` characters are
-removed from every split (docstring: the longest dev article has 4,996 characters; GitHub issue #103), and the raw
-file is a tar archive (``import tarfile``). Everything else below is inferred or recalled and marked so:
-
-- URL ❓: ``https://huggingface.co/datasets/csebuetnlp/xlsum/resolve/main/data/japanese_XLSum_v2.0.tar.bz2``
-  (XL-Sum's own release of the Japanese part; consistent with ``tarfile``). It holds ``japanese_{train,val,test}.jsonl``
-  (one JSON object per line: id, url, title, summary, text); dev = ``val``. Members are found by file name, so an
-  archive with or without a top folder works.
-- input = ``text``, output = ``summary``, unchanged, in file order (no shuffle) ❓.
-- ``max_char_length = 2048`` ❓, applied to ``len(text)`` (an article is dropped when longer).
-- instruction ``"与えられたニュース記事を要約してください。"`` ❓ (the instruction of every Japanese XL-Sum prompt of that
-  time: Stability's JP harness, lighteval's llm-jp port); output_length 512 ❓; metrics
-  ``["rouge1", "rouge2", "rougeLsum", "bleu_ja", "bert_score_ja_f1"]`` ❓ — the Open Japanese LLM Leaderboard (which ran
-  v1.4.1) shows exactly xlsum_ja_{rouge1, rouge2, rougeLsum, bleu_ja, bert_score_ja_f1}; their order in the JSON is
-  recalled. Key metric: rouge2 (llm-jp-eval's SUM category averages ``xlsum_ja_rouge2_scaling`` = rouge2 / 100; here
-  ROUGE is reported as a fraction, so ``rouge2`` *is* that scaled value; see :mod:`lm_eval_jaster.text_metrics`).
-
-Any ❓ above that is wrong makes the dev export differ from the published v1.4.1 sha256, which
-``lm-eval-jaster export --split dev --datasets xlsum_ja`` checks on a machine that has the archive.
+Upstream: huggingface.co/datasets/csebuetnlp/xlsum data/japanese_XLSum_v2.0.tar.bz2, japanese_{train,val,test}.jsonl
+(no pinned checksum; read in place).
+Rules: llm-jp-eval v1.4 jaster/xlsum_ja.py: XL-Sum's own splits (val → dev), articles longer than max_char_length
+dropped from every split; input text, output summary, file order.
+Deviations: only the split rule and length filter were read; the URL, max_char_length 2048, instruction, output length
+and metric list are inferred or recalled, unchecked against the published dev sha256 (not mirrored here).
+Details: docs/datasets.md#xlsum
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""JMMLU, MMLU (en), JCommonsenseMorality, KUCI, AIO, JCoLA, MGSM: published hashes, split rules, fixtures, errors."""
+"""Short-answer datasets of the HE, MC, QA, CL and MR categories (JMMLU, MMLU (en), JCommonsenseMorality, KUCI, AIO,
+JCoLA, MGSM): published hashes, split rules, fixtures, errors."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from lm_eval_jaster.datasets.base import render_llm_jp_eval_json, sha256_text
 from lm_eval_jaster.registry import CATEGORIES, all_datasets, get_dataset
 from lm_eval_jaster.sources import manifest
 
-# llm-jp/scripts resources/sha256sums.csv (spec §9), copied independently of the modules.
+# llm-jp/scripts llm-jp-eval-v{1.3.1,1.4.1}/resources/sha256sums.csv, copied independently of the modules.
 V131_JMMLU = "5a09be4c1784e49a3e5f75c9931e7c851d5a5b58666ccfa00c782812988d0e7c"
 V141_JMMLU = "105ba564dcc1bfa8b7faf9046bdfa11eec27cf955841368bdff22671920ae0a3"
 V131_MMLUEN = "57436596f139a2857a5e6d183b0abbea42910c72a9911c69504c39a0f16c985a"

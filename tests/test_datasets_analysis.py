@@ -1,4 +1,5 @@
-"""The five Wikipedia Annotated Corpus datasets (wiki_reading/ner/dependency/pas/coreference) against llm-jp-eval.
+"""FA (Fundamental Analysis): the five Wikipedia Annotated Corpus datasets (wiki_reading/ner/dependency/pas/
+coreference) against llm-jp-eval.
 
 Builds from the raw-data mirror ``<checkout>/../shared/data/wikipedia_annotated_corpus`` (skipped if absent); one cold
 build of all five takes about half a minute.

@@ -23,7 +23,8 @@ from lm_eval_jaster.sources import manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-# Copied from the spec (§6 and jaster_datasets.tsv) independently of the modules.
+# llm-jp-eval's instructions, output lengths and metrics (v1.3.0 source; v1.4 excerpts and recollection for XL-Sum)
+# and llm-jp/scripts' published v1.4.1 dev sha256, copied independently of the modules.
 E_TO_J = "これから提示する英語の文章を日本語に翻訳してください。必ず日本語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
 J_TO_E = "これから提示する日本語の文章を英語に翻訳してください。必ず英語の訳文のみを出力し、それ以外には何も含めないことを厳守してください。"
 EXPECTED = {  # name: (category, instruction, output_length, metrics (llm-jp-eval order), key metric, published v1.4.1)

@@ -278,8 +278,14 @@ def validate(argv: list[str]) -> int:
         return 0
     settings.check_environment()
     check = preflight.check_data(datasets, download=False)
+    later = {s: [f for f in files if f.state == "not downloaded"] for s, files in check.missing.items()}
+    check.missing = {s: [f for f in files if f.state != "not downloaded"] for s, files in check.missing.items()}
+    check.missing = {s: files for s, files in check.missing.items() if files}
     if check.missing:
         raise preflight.missing_message(check, ", ".join(_tasks_argument(argv)))
-    print(f"Jaster data: the raw files of {len(datasets)} dataset(s) are here "
-          f"({', '.join(i.name for i in datasets)}).")
+    to_fetch = sum(len(files) for files in later.values())
+    print(f"Jaster data: the raw files of {len(datasets)} dataset(s) are "
+          + (f"here or downloadable ({to_fetch} file(s) will be downloaded on first use; `lm-eval-jaster data "
+             f"download` fetches them now)" if to_fetch else "here")
+          + f" ({', '.join(i.name for i in datasets)}).")
     return 0

@@ -237,3 +237,10 @@ def test_settings_precedence_and_types(monkeypatch):
     table = settings.markdown_table()
     for setting in settings.SETTINGS.values():
         assert (f"`{setting.key}`" if setting.key else f"`{setting.env_name}`") in table
+
+
+def test_validate_without_a_mirror_counts_files_to_download(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("JASTER_DATA_DIR", raising=False)
+    monkeypatch.setenv("JASTER_CACHE_DIR", str(tmp_path / "empty-cache"))
+    assert cli.main(["validate", "--tasks", "jaster_jamp"]) == 0  # nothing here yet: downloaded on first use
+    assert "2 file(s) will be downloaded on first use" in capsys.readouterr().out

@@ -230,7 +230,7 @@ def settings_line(scores: dict[str, Any]) -> str:
     chat = (f"chat template ({scores['chat_format']})" if scores.get("chat_template") else "no chat template")
     system = "system instruction" if scores.get("system_instruction") else "no system instruction"
     versions = scores.get("versions") or {}
-    return (f"split {scores['split']}, limit {'none' if limit is None else limit}, {shot_text}, {chat}, {system}; "
+    return (f"split {scores['split']}, limit {'none (all samples)' if limit is None else limit}, {shot_text}, {chat}, {system}; "
             f"lm-eval {versions.get('lm_eval')}, lm-eval-jaster {versions.get('lm_eval_jaster')}")
 
 

@@ -73,6 +73,10 @@ def test_jaster_all_runs_what_is_there_on_request(shared_data, tmp_path):
     assert scores["datasets"]["jsts"]["in_avg"] is False and "STS" not in scores["avg_categories"]
     assert "Skipped for lack of data (jaster_missing: skip): jnli" in run.stdout
     assert "| **AVG** (partial) |" in run.stdout and "Traceback" not in run.stderr
+    # Quiet logs: no lm-eval "Custom kwargs" warning for Jaster tasks; each of our warnings once.
+    assert "Custom kwargs" not in run.stderr
+    warnings = [line.split(" WARNING ", 1)[1] for line in run.stderr.splitlines() if " WARNING  [jaster:" in line]
+    assert warnings and len(warnings) == len(set(warnings)), warnings
 
 
 def test_environment_variable_skip_and_nothing_left(shared_data, tmp_path):

@@ -137,7 +137,7 @@ def _install_hooks() -> None:
 
             task_manager = original(self, metadata)
             plan = preflight.check_run(list(self.tasks or []), self.metadata, self.model,
-                                       bool(self.confirm_run_unsafe_code))
+                                       bool(self.confirm_run_unsafe_code), bool(self.apply_chat_template))
             _context.plan = plan
             if plan.skip_names:
                 self.tasks = [t for t in self.tasks if not (isinstance(t, str) and t in plan.skip_names)]

@@ -96,7 +96,7 @@ def run_settings(results: dict) -> dict[str, Any]:
         "split": _compact(splits) if splits else DEFAULT_SPLIT,
         "limit": _limit(config.get("limit")),
         "n_shot": {name: n_shot.get(task) for task, name in tasks.items()},
-        "chat_template": bool(results.get("chat_template")),
+        "chat_template": results.get("chat_template") is not None,  # "" for API chat models, None when not applied
         "chat_template_sha": results.get("chat_template_sha"),
         "chat_format": _compact(formats) if formats else DEFAULT_CHAT_FORMAT,
         "system_instruction_sha": results.get("system_instruction_sha"),

@@ -23,8 +23,7 @@ from lm_eval_jaster.sources import (DATA_DIR_ENV, DownloadError, FileStatus, Jas
 
 logger = logging.getLogger("lm_eval.jaster")
 
-API_MODELS = ("local-completions", "local-chat-completions", "openai-completions", "openai-chat-completions")
-API_PACKAGES = ("tenacity", "aiohttp", "requests")
+API_PACKAGES = ("tenacity", "aiohttp", "requests", "tqdm")  # lm-eval's [api] extra, as TemplateAPI checks it
 
 
 class DataMissingError(JasterError):
@@ -114,7 +113,7 @@ def skip_tasks(skipped: Iterable[DatasetInfo]) -> set[str]:
 
 
 def check_optional(datasets: list[DatasetInfo], resolved: settings.Settings, model: str | None,
-                   confirm_unsafe: bool) -> None:
+                   confirm_unsafe: bool, apply_chat_template: bool = False) -> None:
     """Errors for what was asked for explicitly and cannot work (a missing optional package otherwise is a note)."""
     from lm_eval_jaster.metrics import neural
 
@@ -125,11 +124,30 @@ def check_optional(datasets: list[DatasetInfo], resolved: settings.Settings, mod
         from lm_eval_jaster import sandbox
 
         sandbox.require_available(resolved.sandbox)
-    if model in API_MODELS:
-        absent = [p for p in API_PACKAGES if importlib.util.find_spec(p) is None]
-        if absent:
-            raise JasterError(f"--model {model} needs lm-eval's [api] extra; missing: {', '.join(absent)}.",
-                              "pip install \"lm-eval-jaster[api]\"")
+    check_api_model(model, apply_chat_template)
+
+
+def check_api_model(model: str | None, apply_chat_template: bool) -> None:
+    """lm-eval's API backends need its [api] extra, and its chat backends need --apply_chat_template: both would
+    otherwise fail only once the model is built or the first request is sent."""
+    try:
+        from lm_eval.api.registry import get_model
+        from lm_eval.models.api_models import TemplateAPI
+        from lm_eval.models.openai_completions import LocalChatCompletion
+
+        backend = get_model(model) if model else None
+    except Exception:  # an unknown or unimportable backend: lm-eval says what is wrong
+        return
+    if not (isinstance(backend, type) and issubclass(backend, TemplateAPI)):
+        return
+    absent = [p for p in API_PACKAGES if importlib.util.find_spec(p) is None]
+    if absent:
+        raise JasterError(f"--model {model} needs lm-eval's [api] extra; missing: {', '.join(absent)}.",
+                          "pip install \"lm-eval-jaster[api]\"")
+    if issubclass(backend, LocalChatCompletion) and not apply_chat_template:
+        raise JasterError(f"--model {model} sends chat messages: it needs --apply_chat_template.",
+                          "Add --apply_chat_template (the whole llm-jp-eval prompt then goes as one user message), "
+                          "or use local-completions for llm-jp-eval v1.x's plain prompt.")
 
 
 @dataclass
@@ -143,14 +161,14 @@ class RunPlan:
 
 
 def check_run(task_names: list[Any], metadata: Mapping[str, Any] | None, model: str | None = None,
-              confirm_unsafe: bool = False) -> RunPlan:
+              confirm_unsafe: bool = False, apply_chat_template: bool = False) -> RunPlan:
     """The preflight of a run (raises JasterError with everything that is wrong, before the model is loaded)."""
     resolved = settings.resolve(metadata)
     datasets = requested_datasets(task_names)
     plan = RunPlan(datasets, settings=resolved)
     if not datasets:
         return plan
-    check_optional(datasets, resolved, model, confirm_unsafe)
+    check_optional(datasets, resolved, model, confirm_unsafe, apply_chat_template)
     check = check_data(datasets, resolved.data_dir)
     if check.missing:
         what = ", ".join(n for n in task_names if isinstance(n, str) and groups.leaf_tasks(n)) or "these tasks"

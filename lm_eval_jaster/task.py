@@ -64,6 +64,8 @@ def keep_system_text(chat_template: Callable[..., str], on_fold: Callable[[], No
 
     def render(messages: list[dict[str, Any]], **kwargs) -> str:
         rendered = chat_template(messages, **kwargs)
+        if not isinstance(rendered, str):  # API chat models: the message list itself is sent, nothing is dropped
+            return rendered
         system = [m for m in messages if m["role"] == "system"]
         if not system or all(m["content"] in rendered for m in system):
             return rendered

@@ -2,7 +2,7 @@
 
 This is NOT llm-jp-eval's scoring. llm-jp-eval scores wiki_reading with ``char_f1`` after its strict
 post-processing (:func:`lm_eval_jaster.metrics.normalize`); that remains the reported score. The view here
-(:func:`normalize_reading`, :class:`KanaReadingFilter`) is reported beside it, never instead of it: it turns
+(:func:`normalize_reading`, the ``lenient`` pipeline of the task) is reported beside it, never instead of it: it turns
 katakana into hiragana (after NFKC, which also folds half-width katakana and full-width letters), so that a model
 that writes the reading in the wrong kana script is told apart from one that does not know it. It never reads kanji:
 producing the reading is the task, so kanji left in an answer stay in the text and the metric fails them
@@ -20,9 +20,7 @@ import threading
 import unicodedata
 from typing import Any
 
-from lm_eval.api.filter import Filter
-
-__all__ = ["katakana_to_hiragana", "has_kanji", "reading", "normalize_reading", "KanaReadingFilter"]
+__all__ = ["katakana_to_hiragana", "has_kanji", "reading", "normalize_reading"]
 
 # Katakana ァ (U+30A1) .. ヶ (U+30F6) map to hiragana ぁ (U+3041) .. ゖ (U+3096), 0x60 lower; this includes
 # ヴ→ゔ, ヵ→ゕ, ヶ→ゖ. ー, ・, ヽヾ, ヷ-ヺ (no hiragana counterpart) and every other character are kept.
@@ -88,13 +86,3 @@ def normalize_reading(raw_generation: str) -> str:
     """The kana view of a wiki_reading answer: text before the first "\\n\\n" (as llm-jp-eval), NFKC, strip,
     katakana → hiragana. Nothing else: kanji stay as written (and count as wrong). Never raises on a ``str``."""
     return katakana_to_hiragana(unicodedata.normalize("NFKC", raw_generation.split("\n\n")[0]).strip())
-
-
-class KanaReadingFilter(Filter):
-    """lm-eval filter: :func:`normalize_reading` on every response (diagnostic view, not llm-jp-eval's)."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__()
-
-    def apply(self, resps, docs):
-        return [[normalize_reading(r) for r in responses] for responses in resps]

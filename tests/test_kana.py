@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lm_eval_jaster import kana
-from lm_eval_jaster.kana import KanaReadingFilter, has_kanji, katakana_to_hiragana, normalize_reading, reading
+from lm_eval_jaster.kana import has_kanji, katakana_to_hiragana, normalize_reading, reading
 from lm_eval_jaster.metrics import char_f1, normalize, normalize_gold
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -135,7 +135,6 @@ def test_normalize_reading_never_uses_the_dictionary(monkeypatch):
     monkeypatch.setattr(kana, "_get_tagger", boom)
     assert normalize_reading("ニッポンとはをした") == "にっぽんとはをした"
     assert normalize_reading(SENTENCE) == SENTENCE
-    assert KanaReadingFilter().apply([[SENTENCE]], [{}]) == [[SENTENCE]]
 
 
 def test_kana_view_does_not_import_fugashi():
@@ -182,7 +181,6 @@ def test_kana_view_never_raises(text):
     assert has_kanji(out) == has_kanji(unicodedata.normalize("NFKC", text.split("\n\n")[0]))  # kanji stay
     assert isinstance(extract_reading(text), str)
     assert isinstance(extract(text, "reading"), str)
-    assert KanaReadingFilter().apply([[text]], [{}]) == [[out]]
 
 
 # ---------------------------------------------------------------------------
@@ -232,19 +230,17 @@ def test_correct_reading_in_katakana_scores_as_in_hiragana(wiki_reading_dev):
 
 
 # ---------------------------------------------------------------------------
-# KanaReadingFilter
+# Through the lenient pipeline of wiki_reading
 # ---------------------------------------------------------------------------
 
 
-def test_filter_shape():
-    resps = [["センシ", "戦死\n\nつづき"], ["  ｾﾝｼ  "], []]
-    out = KanaReadingFilter().apply(resps, docs=[{}, {}, {}])
+def test_lenient_pipeline_of_wiki_reading_uses_the_kana_view():
+    from lm_eval_jaster.filters import LenientAnswerFilter
+
+    doc = {"input": "戦死", "output": "せんし", "jaster_dataset": "wiki_reading"}
+    out = LenientAnswerFilter().apply([["センシ", "戦死\n\nつづき"], ["  ｾﾝｼ  "], []], [doc, doc, doc])
     assert out == [["せんし", "戦死"], ["せんし"], []]
-
-
-def test_filter_accepts_kwargs():
-    f = KanaReadingFilter(unused="x")
-    assert f.apply([["カナ"]], [None]) == [["かな"]]
+    assert out[0][1].strict == "戦死"
 
 
 @pytest.mark.skipif(not (WAC_DIR / "id" / "dev.id").is_file(), reason=f"raw-data mirror not found at {WAC_DIR}")

@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import IO, Callable, Iterator
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path, verify: Callable[[Path], None] | None = None) -> Iterator[IO[bytes]]:
     """A binary file to write ``path``'s new content to. When the block ends without error (and ``verify(temp)``
@@ -23,6 +29,7 @@ def atomic_output(path: Path, verify: Callable[[Path], None] | None = None) -> I
             yield out
         if verify is not None:
             verify(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the mode open() would
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

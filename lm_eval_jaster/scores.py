@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -213,14 +214,24 @@ def _add_intervals(scores: dict, sample_values: Mapping[str, Mapping[tuple[str, 
                                  f"{intervals.resamples} resamples, within each dataset for categories and AVG")
 
 
+def fixed(value: float, digits: int = 4, sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals, as every table, CSV-derived text and report.html shows it: the rounded
+    number (:func:`rounded`), ties away from zero on its exact value (JavaScript's ``toFixed``), so that one number
+    never reads differently in two outputs."""
+    text = str(Decimal(rounded(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    if text.startswith("-") and not text.strip("-0."):
+        text = text[1:]  # no "-0.0000"
+    return ("+" if sign and not text.startswith("-") else "") + text
+
+
 def _fmt(value: float | None, bold: bool = False) -> str:
     if value is None:
         return "–"
-    return f"**{value:.4f}**" if bold else f"{value:.4f}"
+    return f"**{fixed(value)}**" if bold else fixed(value)
 
 
 def _fmt_ci(interval: list[float] | None) -> str:
-    return "–" if not interval else f"{interval[0]:.4f}–{interval[1]:.4f}"
+    return "–" if not interval else f"{fixed(interval[0])}–{fixed(interval[1])}"
 
 
 def settings_line(scores: dict[str, Any]) -> str:
@@ -268,13 +279,13 @@ def format_table(scores: dict[str, Any]) -> str:
         note = "" if CATEGORIES[category].in_avg else " (not in AVG)"
         extra = f" {_fmt_ci(scores['categories_ci'].get(category))} |" if intervals else ""
         extra += f" {_fmt(scores.get('lenient_categories', {}).get(category), True)} | |" if lenient else ""
-        lines.append(f"| **{category}**{note} | | mean | **{mean:.4f}** |{extra}")
+        lines.append(f"| **{category}**{note} | | mean | **{fixed(mean)}** |{extra}")
     if scores["AVG"] is not None:
         extra = f" {_fmt_ci(scores.get('AVG_ci'))} |" if intervals else ""
         extra += f" {_fmt(scores.get('lenient_AVG'), True)} | |" if lenient else ""
         partial = " (partial)" if scores.get("avg_partial") else ""
         lines.append(f"| **AVG**{partial} | {', '.join(scores['avg_categories'])} | mean of categories | "
-                     f"**{scores['AVG']:.4f}** |{extra}")
+                     f"**{fixed(scores['AVG'])}** |{extra}")
     footer = []
     if scores.get("skipped"):
         footer.append(f"Skipped for lack of data (jaster_missing: skip): {', '.join(scores['skipped'])}.")

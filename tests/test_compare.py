@@ -160,3 +160,15 @@ def test_report_command_end_to_end(tmp_path):
     assert all(float(r["ci_low"]) <= float(r["delta"]) <= float(r["ci_high"]) for r in rows)
     markdown = (tmp_path / "out" / "comparison.md").read_text(encoding="utf-8")
     assert "## a vs base" in markdown and "## b vs base" in markdown
+
+
+def test_one_number_reads_the_same_everywhere():
+    """Markdown, the score table and report.html (JavaScript toFixed) show a number with the same digits: the
+    rounded value, ties away from zero on its exact binary value."""
+    from lm_eval_jaster.scores import fixed
+
+    assert fixed(0.00195) == "0.0019"  # 0.00195 is 0.0019499999… in binary, as toFixed(4) reads it
+    assert fixed(0.0019500000001) == "0.0020"
+    assert fixed(0.03125) == "0.0313" and fixed(-0.03125) == "-0.0313"  # exact ties: away from zero, as toFixed
+    assert fixed(0.5, 3, sign=True) == "+0.500" and fixed(-1e-9) == "0.0000"
+    assert fixed(0.016040000000000002) == "0.0160"

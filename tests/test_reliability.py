@@ -207,3 +207,23 @@ def test_archive_members_are_read_with_a_size_cap(tmp_path, monkeypatch, empty_c
         build_splits("wikicorpus-e-to-j", tmp_path / "mirror", use_cache=False)
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 100, f"peak memory grew by {grown_mib:.0f} MiB"  # ... never inflated into memory
+
+
+def test_files_written_atomically_get_the_usual_mode(tmp_path):
+    """A cache, mirror or scores file shared between users must be readable by them: mode 0666 & ~umask, as open()."""
+    import os
+    import stat
+
+    from lm_eval_jaster.files import atomic_output, atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+        with atomic_output(tmp_path / "b.bin") as out:
+            out.write(b"x")
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "c.json", "{}")
+    finally:
+        os.umask(old)
+    modes = {name: stat.S_IMODE((tmp_path / name).stat().st_mode) for name in ("a.json", "b.bin", "c.json")}
+    assert modes == {"a.json": 0o644, "b.bin": 0o644, "c.json": 0o600}

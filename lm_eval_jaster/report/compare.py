@@ -18,7 +18,7 @@ from lm_eval_jaster.fingerprint import differences
 from lm_eval_jaster.registry import CATEGORIES
 from lm_eval_jaster.report.markdown import md_table, md_text, num, signed
 from lm_eval_jaster.report.runs import LOG_SAMPLES_HINT, Run
-from lm_eval_jaster.scores import rounded
+from lm_eval_jaster.scores import fixed, rounded
 
 CSV_COLUMNS = ["baseline", "model", "scope", "name", "n", "delta", "ci_low", "ci_high", "p_value"]
 SIGNIFICANCE = 0.05
@@ -110,7 +110,7 @@ def write_comparison_csv(found: list[Comparison], path: Path) -> None:
 
 def _row_text(row: stats.ComparisonRow) -> str:
     return (f"{md_text(row.name)} ({row.scope}) {signed(row.delta)} [{signed(row.ci_low)}, {signed(row.ci_high)}], "
-            f"p = {row.p_value:.3f}, n = {row.n}")
+            f"p = {fixed(row.p_value, 3)}, n = {row.n}")
 
 
 def comparison_markdown(found: list[Comparison], resamples: int = stats.RESAMPLES) -> str:
@@ -141,7 +141,7 @@ def comparison_markdown(found: list[Comparison], resamples: int = stats.RESAMPLE
             lines.append("")
         head = ["scope", "name", "n", "baseline", "model", "delta", "95 % interval", "p"]
         table = [[r.scope, md_text(r.name), str(r.n), num(r.baseline_value), num(r.model_value), signed(r.delta),
-                  f"[{signed(r.ci_low)}, {signed(r.ci_high)}]", f"{r.p_value:.3f}"] for r in comparison.rows]
+                  f"[{signed(r.ci_low)}, {signed(r.ci_high)}]", fixed(r.p_value, 3)] for r in comparison.rows]
         lines += md_table(head, table, numeric_from=2) if table else ["No dataset has samples scored by both runs."]
         if comparison.not_compared:
             lines += ["", "Not compared:"]

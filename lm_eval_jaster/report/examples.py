@@ -17,7 +17,7 @@ from lm_eval_jaster.metrics import parse_float
 from lm_eval_jaster.registry import all_datasets
 from lm_eval_jaster.report.markdown import NEWLINE_MARK, md_code, md_fence, md_text
 from lm_eval_jaster.report.runs import LOG_SAMPLES_HINT, Run, SampleRecord
-from lm_eval_jaster.scores import FILTER, LENIENT_FILTER
+from lm_eval_jaster.scores import FILTER, LENIENT_FILTER, fixed
 
 PROMPT_TAIL_CHARS = 200
 MAX_SCORE = 1.0  # every per-sample key metric of Jaster (exact_match, char_f1, set_f1, rouge2, code_exec) is 0..1
@@ -63,7 +63,7 @@ def badness(sample: dict, key_metric: str) -> tuple[float, str, bool]:
     """(sort key, shown value, wrong): higher sort key = worse sample; ``wrong``: below the metric's maximum."""
     value = sample.get(key_metric)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return -float(value), f"{key_metric} {float(value):.4f}", float(value) < MAX_SCORE
+        return -float(value), f"{key_metric} {fixed(float(value))}", float(value) < MAX_SCORE
     if isinstance(value, (list, tuple)) and len(value) == 2:  # corpus metric: [pred, gold]
         pred, gold = value
         try:

@@ -43,20 +43,20 @@ from lm_eval_jaster.report.leaderboard import (
     strict_values,
 )
 from lm_eval_jaster.report.runs import Run, SampleRecord
-from lm_eval_jaster.scores import FILTER, LENIENT_FILTER
+from lm_eval_jaster.scores import FILTER, LENIENT_FILTER, rounded
 
 ASSETS = Path(__file__).parent / "assets"
 SAMPLES_TYPE = "application/x-jaster-gzip-base64"
 LENIENT_METRICS = ("format_adherence", "lenient_recovered", "kanji_left")
-DIGITS = 6
 SHORT_PAIR_CHARS = 64  # a [pred, gold] pair (pearson/spearman items) is kept when this short
 
 
 # --- the page data -------------------------------------------------------------------------------------------------
 
 def _number(value: Any) -> float | None:
+    """A number as the tables round it (scores.rounded), so that the page shows the digits the Markdown shows."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return round(float(value), DIGITS)
+        return rounded(float(value))
     return None
 
 

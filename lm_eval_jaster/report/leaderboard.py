@@ -17,7 +17,7 @@ from lm_eval_jaster.fingerprint import describe, differences
 from lm_eval_jaster.registry import CATEGORIES, all_datasets
 from lm_eval_jaster.report.markdown import md_table, md_text, num
 from lm_eval_jaster.report.runs import Run
-from lm_eval_jaster.scores import FILTER, LENIENT_FILTER
+from lm_eval_jaster.scores import FILTER, LENIENT_FILTER, fixed
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def write_leaderboard_csv(runs: list[Run], path: Path) -> None:
 def _cell(value: float | None, interval: tuple[float, float] | None) -> str:
     if value is None:
         return "–"
-    return f"{value:.4f} [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else f"{value:.4f}"
+    return f"{fixed(value)} [{fixed(interval[0], 3)}, {fixed(interval[1], 3)}]" if interval else fixed(value)
 
 
 def _group_tables(group: Group, cols: Columns) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lm_eval_jaster.scores import fixed
+
 NEWLINE_MARK = "↵"
 
 
@@ -41,8 +43,8 @@ def md_table(head: list[str], rows: list[list[str]], numeric_from: int) -> list[
 
 
 def num(value: float | None, digits: int = 4) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    return "–" if value is None else fixed(value, digits)
 
 
 def signed(value: float, digits: int = 4) -> str:
-    return f"{value:+.{digits}f}"
+    return fixed(value, digits, sign=True)

@@ -135,8 +135,8 @@ def comparison_markdown(found: list[Comparison], resamples: int = stats.RESAMPLE
             continue
         for wins, title in ((True, "wins"), (False, "losses")):
             significant = [r for r in comparison.significant(wins) if r.scope != "avg"]
-            lines.append(f"Significant {title} (p < {SIGNIFICANCE}), datasets and categories: "
-                         + ("none." if not significant else ""))
+            lines.append(f"Significant {title} (p < {SIGNIFICANCE}), datasets and categories:"
+                         + (" none." if not significant else ""))
             lines += [f"- {_row_text(r)}" for r in significant]
             lines.append("")
         head = ["scope", "name", "n", "baseline", "model", "delta", "95 % interval", "p"]

@@ -211,7 +211,7 @@ def test_walk_order_emulates_os_walk_on_creation_ordered_folders():
     assert sorted(wikicorpus.walk_order(entries)) == sorted(n.lstrip("./") for n, d in entries if not d)
 
 
-def _tar_gz(path: Path, members: dict[str, bytes]) -> None:
+def _tar(path: Path, members: dict[str, bytes], compress=gzip.compress) -> None:
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w") as tar:
         for name, data in members.items():
@@ -219,7 +219,11 @@ def _tar_gz(path: Path, members: dict[str, bytes]) -> None:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(raw.getvalue()))
+    path.write_bytes(compress(raw.getvalue()))
+
+
+def _tar_gz(path: Path, members: dict[str, bytes]) -> None:
+    _tar(path, members, gzip.compress)
 
 
 def test_wikicorpus_malformed_inputs_name_the_file(tmp_path, unpinned):
@@ -252,14 +256,7 @@ def test_xlsum_from_fixture(jaster_env):
 
 
 def _tar_bz2(path: Path, members: dict[str, bytes]) -> None:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(bz2.compress(raw.getvalue()))
+    _tar(path, members, bz2.compress)
 
 
 def test_xlsum_accepts_a_top_folder_and_reports_bad_records(tmp_path, unpinned):

@@ -121,13 +121,19 @@ class ProcessWatch:
         if self._thread.is_alive():
             self._thread.join()
 
-    def survivors(self) -> list[int]:
-        alive = []
-        for pid, started in self.seen.items():
-            fields = _stat_fields(pid)
-            if fields and fields[19] == started and fields[0] not in ("Z", "X"):
-                alive.append(pid)
-        return alive
+    def survivors(self, grace_s: float = 10.0) -> list[int]:
+        """Recorded processes still running ``grace_s`` after the sample ended (a SIGKILLed process being torn down
+        on a loaded machine is not a survivor; the attacks' own processes sleep 30 s or more)."""
+        until = time.monotonic() + grace_s
+        while True:
+            alive = []
+            for pid, started in self.seen.items():
+                fields = _stat_fields(pid)
+                if fields and fields[19] == started and fields[0] not in ("Z", "X"):
+                    alive.append(pid)
+            if not alive or time.monotonic() > until:
+                return alive
+            time.sleep(0.05)
 
 
 def _cmdline(pid: int) -> str:

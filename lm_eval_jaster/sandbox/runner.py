@@ -301,7 +301,8 @@ def _stop(proc: subprocess.Popen, launch: Launcher) -> None:
         except (ProcessLookupError, PermissionError):
             pass
     proc.wait()
-    until = time.monotonic() + 5
+    # SIGKILLed processes leave at once; a loaded machine can take seconds to tear a sandbox (and its tmpfs) down.
+    until = time.monotonic() + 30
     while time.monotonic() < until and not all(_gone(pid, started) for pid, started in processes.items()):
         time.sleep(0.002)
 

@@ -80,11 +80,11 @@ def rounded(value: Any) -> Any:
     return value
 
 
-def compute_scores(results: dict[str, Any], sample_values: Mapping[str, Mapping[tuple[str, str], list]] | None = None,
+def compute_scores(results: dict[str, Any], samples: Mapping[str, Any] | None = None,
                    skipped: list[str] | None = None) -> dict[str, Any] | None:
     """The llm-jp-eval table for the Jaster tasks in an lm-eval results dict; None if none ran.
 
-    ``sample_values``: task → (metric, filter) → per-sample values of the run (lm-eval's raw metrics), for the
+    ``samples``: dataset → its strict key-metric values (:class:`lm_eval_jaster.stats.DatasetSamples`), for the
     intervals; ``skipped``: datasets left out for lack of data (``jaster_missing: skip``).
     """
     from lm_eval_jaster.fingerprint import run_settings
@@ -159,8 +159,8 @@ def compute_scores(results: dict[str, Any], sample_values: Mapping[str, Mapping[
         "notes": notes,
         "settings": run,
     }
-    if sample_values:
-        _add_intervals(scores, sample_values, {c: per_category[c] for c in categories})
+    if samples:
+        _add_intervals(scores, samples, {c: per_category[c] for c in categories})
     return rounded(scores)
 
 
@@ -177,35 +177,52 @@ def _jaster_version(run: dict) -> Any:
     return (run.get("jaster_versions") or {}).get("lm_eval_jaster") or __version__
 
 
-def _samples_of(info, values: Mapping[tuple[str, str], list]):
+def samples_from_raw_metrics(raw: Mapping[str, Mapping[tuple[str, str], list]]) -> dict[str, Any]:
+    """Dataset → its strict key-metric values (stats.DatasetSamples) from lm-eval's per-sample values of a run
+    (task → (metric, filter) → values); COMET's items become their segment scores (the mean is COMET's score)."""
     from lm_eval_jaster import stats
     from lm_eval_jaster.metrics import neural
 
-    items = values.get((info.key_metric, FILTER))
-    if not items:
-        return None
-    if info.key_metric == "comet_wmt22":
-        segments = neural.cached_segment_scores(items)
-        return stats.DatasetSamples(segments) if segments is not None else None
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
-        return stats.DatasetSamples([float(v) for v in items])
-    statistic = stats.statistic_for(info.key_metric)
-    return stats.DatasetSamples(items, statistic=statistic) if statistic is not None else None
+    found = {}
+    for name, info in all_datasets().items():
+        items = (raw.get(info.task_name) or {}).get((info.key_metric, FILTER))
+        if not items:
+            continue
+        if info.key_metric == "comet_wmt22":
+            segments = neural.cached_segment_scores(items)
+            samples = stats.DatasetSamples(segments) if segments is not None else None
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
+            samples = stats.DatasetSamples([float(v) for v in items])
+        else:
+            statistic = stats.statistic_for(info.key_metric)
+            samples = stats.DatasetSamples(items, statistic=statistic) if statistic is not None else None
+        if samples is not None:
+            found[name] = samples
+    return found
 
 
-def _add_intervals(scores: dict, sample_values: Mapping[str, Mapping[tuple[str, str], list]],
-                   categories: dict[str, list[str]]) -> None:
+def samples_from_files(results_file: Path) -> dict[str, Any]:
+    """Dataset → its strict key-metric values from the ``--log_samples`` files beside a results file (none for
+    corpus metrics whose items carry no score, such as COMET's)."""
+    from lm_eval_jaster import stats
+    from lm_eval_jaster.run_files import read_samples, samples_files
+
+    files = samples_files(results_file)
+    found = {}
+    for name, info in all_datasets().items():
+        if info.task_name in files:
+            samples = stats.samples_from_lines(read_samples(files[info.task_name]), info.key_metric, FILTER)
+            if samples is not None:
+                found[name] = samples
+    return found
+
+
+def _add_intervals(scores: dict, samples: Mapping[str, Any], categories: dict[str, list[str]]) -> None:
     """95 % bootstrap intervals of every dataset score, category mean and AVG (stats.run_intervals)."""
     from lm_eval_jaster import stats
 
-    infos = all_datasets()
-    samples = {}
-    for name in scores["datasets"]:
-        values = sample_values.get(infos[name].task_name)
-        found = _samples_of(infos[name], values) if values else None
-        if found is not None:
-            samples[name] = found
-    intervals = stats.run_intervals(samples, categories, scores["avg_categories"])
+    intervals = stats.run_intervals({n: s for n, s in samples.items() if n in scores["datasets"]}, categories,
+                                    scores["avg_categories"])
     for name, estimate in intervals.datasets.items():
         scores["datasets"][name]["ci"] = estimate.interval
     scores["categories_ci"] = {c: e.interval for c, e in intervals.categories.items()}
@@ -314,29 +331,6 @@ def write_scores(scores: dict[str, Any], path: Path) -> None:
     atomic_write_text(Path(path), json.dumps(scores, ensure_ascii=False, indent=2) + "\n")
 
 
-def sample_values_from_files(results_file: Path) -> dict[str, dict[tuple[str, str], list]]:
-    """Per-sample values of the key metrics from the ``--log_samples`` files next to a results file (for the
-    intervals of ``lm-eval-jaster scores``); {} when there are none. Unreadable lines are skipped."""
-    date = results_file.stem.rsplit("_", 1)[-1]
-    values: dict[str, dict[tuple[str, str], list]] = {}
-    for info in all_datasets().values():
-        path = results_file.with_name(f"samples_{info.task_name}_{date}.jsonl")
-        if not path.is_file():
-            continue
-        rows = []
-        with path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
-                try:
-                    sample = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(sample, dict) and sample.get("filter") == FILTER and info.key_metric in sample:
-                    rows.append((sample.get("doc_id", len(rows)), sample[info.key_metric]))
-        rows.sort(key=lambda r: r[0] if isinstance(r[0], int) else 0)
-        values[info.task_name] = {(info.key_metric, FILTER): [v for _, v in rows]}
-    return values
-
-
 def scores_from_file(results_file: Path) -> dict[str, Any]:
     """The table of an lm-eval results file (intervals when its samples files are beside it)."""
     results_file = Path(results_file)
@@ -348,7 +342,7 @@ def scores_from_file(results_file: Path) -> dict[str, Any]:
         raise ResultsError(f"{results_file} is not JSON ({e}).", "Pass the results_<date>.json that lm-eval "
                            "wrote.") from e
     try:
-        scores = compute_scores(results, sample_values_from_files(results_file))
+        scores = compute_scores(results, samples_from_files(results_file))
     except ResultsError as e:
         raise ResultsError(f"{results_file}: {e.message}", e.hint) from e
     if scores is None:

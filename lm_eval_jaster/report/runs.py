@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,6 +20,7 @@ from lm_eval_jaster import stats
 from lm_eval_jaster.errors import JasterError
 from lm_eval_jaster.fingerprint import run_settings
 from lm_eval_jaster.registry import all_datasets
+from lm_eval_jaster.run_files import read_samples, run_date, samples_files, warn
 from lm_eval_jaster.scores import FILTER, LENIENT_FILTER, compute_scores, rounded, scores_path_for
 
 LOG_SAMPLES_HINT = "Rerun it with --log_samples to get per-sample results."
@@ -28,10 +28,6 @@ LOG_SAMPLES_HINT = "Rerun it with --log_samples to get per-sample results."
 
 class ReportError(JasterError):
     """A report that cannot be made as asked (no runs, bad paths, bad --label, no matplotlib)."""
-
-
-def warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -112,11 +108,6 @@ class Run:
 
 # --- collecting runs ---------------------------------------------------------------------------------------------
 
-def run_date(results_file: Path) -> str:
-    """lm-eval's date suffix: ``results_2025-01-01T10-00-00.123456.json`` → ``2025-01-01T10-00-00.123456``."""
-    return results_file.stem.rsplit("_", 1)[-1]
-
-
 class _NotJaster(Exception):
     """A results file that cannot be used; the message says why."""
 
@@ -178,7 +169,7 @@ def _load_run(results_file: Path) -> Run:
     scores = compute_scores(results)
     if scores is None:
         raise _NotJaster(f"{results_file}: no Jaster task scored with the \"{FILTER}\" filter")
-    return Run(model_label(results, results_file), results_file, results, scores, _samples_files(results_file))
+    return Run(model_label(results, results_file), results_file, results, scores, samples_files(results_file))
 
 
 def _model_args(model_args: Any) -> dict[str, Any]:
@@ -197,12 +188,6 @@ def model_label(results: dict, results_file: Path) -> str:
     return last or results_file.parent.name
 
 
-def _samples_files(results_file: Path) -> dict[str, Path]:
-    suffix = f"_{run_date(results_file)}.jsonl"
-    return {path.name[len("samples_"):-len(suffix)]: path
-            for path in sorted(results_file.parent.glob("samples_*.jsonl")) if path.name.endswith(suffix)}
-
-
 def _unique_labels(runs: list[Run]) -> list[Run]:
     """Append the date to labels that several runs share (and a counter if the date does not separate them)."""
     def counts(labels: list[str]) -> dict[str, int]:
@@ -219,28 +204,6 @@ def _unique_labels(runs: list[Run]) -> list[Run]:
 
 
 # --- samples -----------------------------------------------------------------------------------------------------
-
-def read_samples(path: Path) -> list[dict]:
-    """The JSON lines of a samples file. A line that is not a JSON object (a killed run leaves a truncated last
-    line) is skipped with a warning naming the file and line."""
-    records = []
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for line_no, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                warn(f"{path}: line {line_no}: not valid JSON ({e.msg}; a run killed while writing leaves a "
-                     f"truncated line); line skipped")
-                continue
-            if not isinstance(record, dict) or not isinstance(record.get("doc_id"), int):
-                warn(f"{path}: line {line_no}: not an lm-eval sample (a JSON object with an integer doc_id); "
-                     f"line skipped")
-                continue
-            records.append(record)
-    return records
-
 
 def sample_records(lines: list[dict], path: Path | str = "") -> list[SampleRecord]:
     """The strict line of each doc with its lenient line, by doc id (lines of other filters are ignored)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import random
 import tarfile
@@ -147,6 +148,23 @@ def read_json_lines(path: Path, to_sample: Callable[[dict], Sample], what: str) 
             except (KeyError, IndexError, TypeError) as e:
                 raise MalformedRecordError(path, line_no, f"not {what} ({type(e).__name__}: {e})") from e
     return samples
+
+
+def json_lines(data: bytes, where: Path | str) -> Iterator[tuple[int, object]]:
+    """(line number, record) of every non-blank line of UTF-8 JSON-lines bytes, read as ``open()`` reads text
+    (universal newlines; a U+2028 inside a JSON string does not end a line). Undecodable text or a line that is not
+    JSON is a MalformedRecordError naming ``where`` and the line."""
+    try:
+        lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").readlines()
+    except UnicodeDecodeError as e:
+        raise MalformedRecordError(where, "document", f"not UTF-8 text ({e})") from e
+    for line_no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as e:
+            raise MalformedRecordError(where, line_no, f"invalid JSON ({e.msg})") from e
 
 
 def render_llm_jp_eval_json(info: DatasetInfo, samples: Iterable[Sample]) -> str:

@@ -11,12 +11,11 @@ Details: docs/datasets.md#jhumaneval
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_gzip
+from lm_eval_jaster.datasets.base import (DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, json_lines,
+                                          read_gzip)
 from lm_eval_jaster.datasets.code_tasks import INSTRUCTION
 
 FILE = "data/jhuman-eval.jsonl.gz"
@@ -38,23 +37,11 @@ def _sample(record: dict) -> Sample:
 
 
 def read_records(path: Path) -> list[dict]:
-    records = []
     try:
         data = read_gzip(path)
     except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
         raise MalformedRecordError(path, "document", f"not a gzip file ({e})") from e
-    try:
-        lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8").readlines()
-    except UnicodeDecodeError as e:
-        raise MalformedRecordError(path, "document", f"not UTF-8 text ({e})") from e
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as e:
-            raise MalformedRecordError(path, line_no, f"invalid JSON ({e.msg})") from e
-    return records
+    return [record for _, record in json_lines(data, path)]
 
 
 def build(files: RawFiles) -> Splits:

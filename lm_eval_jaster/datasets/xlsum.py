@@ -11,12 +11,11 @@ Details: docs/datasets.md#xlsum
 
 from __future__ import annotations
 
-import io
-import json
 import tarfile
 from pathlib import Path
 
-from lm_eval_jaster.datasets.base import DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, read_tar_member
+from lm_eval_jaster.datasets.base import (DatasetInfo, MalformedRecordError, RawFiles, Sample, Splits, json_lines,
+                                          read_tar_member)
 
 ARCHIVE = "japanese_XLSum_v2.0.tar.bz2"
 SPLIT_FILES = {"train": "japanese_train.jsonl", "dev": "japanese_val.jsonl", "test": "japanese_test.jsonl"}
@@ -26,19 +25,9 @@ MAX_CHAR_LENGTH = 2048
 def _read_split(archive: tarfile.TarFile, path: Path, member: tarfile.TarInfo) -> list[Sample]:
     where = f"{path}!{member.name}"
     samples = []
-    data = read_tar_member(archive, member, path)
-    try:  # file iteration splits on "\n" only (str.splitlines would also split on U+2028 inside a JSON string)
-        lines = list(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
-    except UnicodeDecodeError as e:
-        raise MalformedRecordError(where, "document", f"not UTF-8 text ({e})") from e
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for line_no, record in json_lines(read_tar_member(archive, member, path), where):
         try:
-            record = json.loads(line)
             text, summary = record["text"], record["summary"]
-        except json.JSONDecodeError as e:
-            raise MalformedRecordError(where, line_no, f"invalid JSON ({e.msg})") from e
         except (KeyError, TypeError) as e:
             raise MalformedRecordError(where, line_no, f"not an XL-Sum record (missing {e})") from e
         if not isinstance(text, str) or not isinstance(summary, str):

@@ -30,7 +30,7 @@ class _RunContext:
 
     def __init__(self) -> None:
         self.plan = None  # preflight.RunPlan
-        self.sample_values: dict[str, dict[tuple[str, str], list]] = {}  # task → (metric, filter) → values
+        self.sample_values: dict[str, dict[tuple[str, str], list]] = {}  # task → (key metric, filter) → values
         self.scores: list[dict[str, Any]] = []
 
 
@@ -103,18 +103,15 @@ def register_tasks() -> None:
     """Make every lm-eval TaskManager also index TASKS_DIR, keeping the user's own --include_path (idempotent)."""
     from lm_eval.tasks import manager
 
-    original = manager.TaskManager.__init__
-    if getattr(original, "_jaster_patched", False):
-        return
+    def init(original):
+        def __init__(self, verbosity=None, include_path=None, include_defaults=True, metadata=None):
+            user = [] if not include_path else (list(include_path) if isinstance(include_path, (list, tuple))
+                                                else [include_path])
+            paths = [str(TASKS_DIR), *[p for p in user if str(p) != str(TASKS_DIR)]]
+            original(self, verbosity, paths, include_defaults, metadata)
+        return __init__
 
-    def __init__(self, verbosity=None, include_path=None, include_defaults=True, metadata=None):
-        user = [] if not include_path else (list(include_path) if isinstance(include_path, (list, tuple))
-                                            else [include_path])
-        paths = [str(TASKS_DIR), *[p for p in user if str(p) != str(TASKS_DIR)]]
-        original(self, verbosity, paths, include_defaults, metadata)
-
-    __init__._jaster_patched = True
-    manager.TaskManager.__init__ = __init__
+    _patch(manager.TaskManager, "__init__", init)
 
 
 def _patch(owner: Any, name: str, make) -> None:
@@ -159,9 +156,9 @@ def _install_hooks() -> None:
     def compute_task_aggregations(original):
         def wrapper(task, raw_metrics, *args, **kwargs):
             if getattr(task, "info", None) is not None and task.task_name.startswith("jaster_"):
-                key = task.info.key_metric
-                _context.sample_values[task.task_name] = {
-                    k: list(v) for k, v in raw_metrics.items() if k[0] in (key, "score")}
+                key = (task.info.key_metric, "llm-jp-eval")  # what the intervals resample
+                if key in raw_metrics:
+                    _context.sample_values[task.task_name] = {key: list(raw_metrics[key])}
             return original(task, raw_metrics, *args, **kwargs)
         return wrapper
 
@@ -193,10 +190,10 @@ def _results_file(tracker) -> Path | None:
 
 
 def _on_results(tracker, results: dict) -> None:
-    from lm_eval_jaster.scores import compute_scores, scores_path_for, write_scores
+    from lm_eval_jaster.scores import compute_scores, samples_from_raw_metrics, scores_path_for, write_scores
 
     plan = _context.plan
-    scores = compute_scores(results, sample_values=_context.sample_values,
+    scores = compute_scores(results, samples_from_raw_metrics(_context.sample_values),
                             skipped=[i.name for i in plan.skipped] if plan is not None else [])
     if scores is None:
         return

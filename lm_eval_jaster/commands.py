@@ -12,7 +12,7 @@ from typing import Callable
 from lm_eval_jaster import TASKS_DIR, groups, settings
 from lm_eval_jaster.datasets.base import DatasetInfo
 from lm_eval_jaster.errors import JasterError
-from lm_eval_jaster.registry import CATEGORIES, all_datasets, get_dataset
+from lm_eval_jaster.registry import CATEGORIES, all_datasets, dataset_for_task
 
 COMMANDS = {
     "data": "data status (where every raw file is, verified or missing) and data download (into the cache or a "
@@ -41,7 +41,7 @@ def select_datasets(names: str | None) -> list[DatasetInfo]:
                                                                               else ""),
                               "`lm-eval-jaster tasks` lists them.")
         for task in tasks:
-            info = next(i for i in all_datasets().values() if i.task_name == task)
+            info = dataset_for_task(task)
             chosen[info.name] = info
     return [i for n, i in all_datasets().items() if n in chosen]
 
@@ -57,7 +57,7 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 # --- data ----------------------------------------------------------------------------------------------------------
 
 def data_status(args: argparse.Namespace) -> int:
-    from lm_eval_jaster.sources import cache_root, file_status, resolve_data_dir, source_entries
+    from lm_eval_jaster.sources import file_status, local_root, resolve_data_dir, source_entries
 
     mirror = resolve_data_dir(args.data_dir)
     chosen = select_datasets(args.datasets)
@@ -73,7 +73,7 @@ def data_status(args: argparse.Namespace) -> int:
             problems += 1
             kinds = sorted({s.state for s in bad})
             state = f"{'/'.join(kinds)}: {len(bad)} of {len(statuses)} files"
-        where = (str(mirror / source) if mirror else str(cache_root() / "raw" / source))
+        where = str(local_root(mirror) / source)
         rows.append([source, ", ".join(i.name for i in infos), infos[0].license, state, where])
         if args.verbose:
             for s in bad:
@@ -81,7 +81,7 @@ def data_status(args: argparse.Namespace) -> int:
     print(_table(["source", "datasets", "licence", "state", "where"], rows))
     print()
     origin = f"mirror {mirror} ({settings.SETTINGS['data_dir'].env_name})" if mirror else \
-        f"cache {cache_root()} (downloads on first use)"
+        f"cache {local_root(None)} (downloads on first use)"
     print(f"Raw files from the {origin}. {problems} source(s) incomplete."
           + (" `lm-eval-jaster data status -v` lists the files; `lm-eval-jaster data download` fetches them."
              if problems else ""))
@@ -105,8 +105,7 @@ def _progress_printer(label: str) -> Callable[[int, int | None], None]:
 
 
 def data_download(args: argparse.Namespace) -> int:
-    from lm_eval_jaster.sources import (JasterDataError, cache_lock, download, file_status, mirror_path,
-                                        raw_cache_path, source_entries)
+    from lm_eval_jaster.sources import JasterDataError, cache_lock, download, file_status, local_path, source_entries
 
     target = Path(args.to).expanduser() if args.to else None
     chosen = select_datasets(args.datasets)
@@ -114,7 +113,7 @@ def data_download(args: argparse.Namespace) -> int:
     failed, fetched, present = [], 0, 0
     for n, entry in enumerate(entries, start=1):
         status = file_status(entry, target)
-        dest = mirror_path(target, entry) if target is not None else raw_cache_path(entry)
+        dest = local_path(entry, target)
         if status.ok:
             present += 1
             continue
@@ -141,14 +140,13 @@ def data_download(args: argparse.Namespace) -> int:
 
 # --- tasks ---------------------------------------------------------------------------------------------------------
 
-def _data_here(info: DatasetInfo, mirror: Path | None) -> str:
-    from lm_eval_jaster.data import cached_splits
-    from lm_eval_jaster.sources import mirror_path, raw_cache_path, source_entries
+def _data_here(info: DatasetInfo, mirror: Path | None, built: bool) -> str:
+    from lm_eval_jaster.sources import local_path, source_entries
 
-    if cached_splits(info, mirror) is not None:
+    if built:
         return "built"
     entries = source_entries(info.source)
-    absent = [e for e in entries if not (mirror_path(mirror, e) if mirror else raw_cache_path(e)).is_file()]
+    absent = [e for e in entries if not local_path(e, mirror).is_file()]
     if not absent:
         return "here"
     if mirror is None:
@@ -167,7 +165,7 @@ def tasks(args: argparse.Namespace) -> int:
         avg = "" if info.in_avg and CATEGORIES[info.category].in_avg else " (not in AVG)"
         rows.append([info.task_name, info.category + avg, info.key_metric,
                      str(len(built["dev"])) if built else "–", str(len(built["test"])) if built else "–",
-                     info.license + (" (NC)" if info.non_commercial else ""), _data_here(info, mirror)])
+                     info.license + (" (NC)" if info.non_commercial else ""), _data_here(info, mirror, built is not None)])
     print(_table(["task", "category", "key metric", "dev", "test", "licence", "data"], rows))
     print()
     group_rows = [[name, ", ".join(members)] for name, members in groups.group_members().items()]

@@ -212,12 +212,13 @@ def source_entries(source: str) -> list[FileEntry]:
     return [e for (s, _), e in manifest().items() if s == source]
 
 
-def raw_cache_path(entry: FileEntry) -> Path:
-    return cache_root() / "raw" / entry.source / entry.upstream_path
+def local_root(data_dir: Path | None) -> Path:
+    """Where raw files are kept: a mirror (``<data_dir>/<source>/<upstream path>``), else the cache's ``raw/``."""
+    return data_dir if data_dir is not None else cache_root() / "raw"
 
 
-def mirror_path(data_dir: Path, entry: FileEntry) -> Path:
-    return data_dir / entry.source / entry.upstream_path
+def local_path(entry: FileEntry, data_dir: Path | None) -> Path:
+    return local_root(data_dir) / entry.source / entry.upstream_path
 
 
 @dataclass(frozen=True)
@@ -234,7 +235,7 @@ class FileStatus:
 
 def file_status(entry: FileEntry, data_dir: Path | None) -> FileStatus:
     """Where a raw file is and whether it is the right file (sha256 where pinned); nothing is downloaded."""
-    path = mirror_path(data_dir, entry) if data_dir is not None else raw_cache_path(entry)
+    path = local_path(entry, data_dir)
     if not path.is_file():
         return FileStatus(entry, "missing" if data_dir is not None else "not downloaded", path)
     try:
@@ -264,7 +265,7 @@ class SourceFiles:
     def path(self, upstream_path: str) -> Path:
         entry = self.entry(upstream_path)
         if self.data_dir is not None:
-            local = mirror_path(self.data_dir, entry)
+            local = local_path(entry, self.data_dir)
             if not local.is_file():
                 raise DataNotFoundError(
                     f"{local} is missing from the Jaster data directory {self.data_dir}.",
@@ -272,7 +273,7 @@ class SourceFiles:
                     f"{self.data_dir}` where there is internet), or unset {DATA_DIR_ENV} to download into the cache.")
             verify(local, entry)
             return local
-        cached = raw_cache_path(entry)
+        cached = local_path(entry, None)
         if self._cached_and_valid(cached, entry):
             return cached
         with cache_lock(f"raw/{self.source}/{upstream_path}"):

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import logging
@@ -44,12 +45,12 @@ def optional_metrics(info, resolved: settings.Settings) -> tuple[neural.NeuralOp
         if options.comet is True:
             neural.require_comet(options)
         reason = neural.comet_unavailable_reason(options)
-        options = neural.NeuralOptions(**{**options.__dict__, "comet": reason is None})
+        options = dataclasses.replace(options, comet=reason is None)
         if reason:
             notes.append(f"comet_wmt22 not computed ({reason}): MT is left out of AVG. Install unbabel-comet, or "
                          f"set JASTER_COMET_PYTHON to the python of a venv that has it.")
     else:
-        options = neural.NeuralOptions(**{**options.__dict__, "comet": False})
+        options = dataclasses.replace(options, comet=False)
     if options.bert_score and any(m.startswith("bert_score") for m in info.metrics):
         reason = neural.bert_score_unavailable_reason(options)
         if reason:
